@@ -1,0 +1,297 @@
+//! Findings: the error and warning codes a record can earn, and a reusable arena that
+//! collects them without allocating per record.
+
+use std::fmt::{self, Write as _};
+use std::ops::Range;
+
+/// A stable code for an error or a warning (SPEC section 7).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    // Auth0's documented codes.
+    ArrayLengthLong,
+    ArrayLengthShort,
+    Conflict,
+    ConflictEmail,
+    ConflictUsername,
+    DuplicatedUser,
+    EnumMismatch,
+    Format,
+    InvalidType,
+    MaxLength,
+    MinLength,
+    Minimum,
+    NotPassed,
+    ObjectRequired,
+    Pattern,
+    // Ours, for cases Auth0 names no code for.
+    ObjectAdditionalProperties,
+    ObjectPropertiesMaximum,
+    ObjectPropertiesMinimum,
+    InvalidJson,
+    MaxDepth,
+    MaxSize,
+    WarningDenied,
+    // Warnings.
+    DuplicateProperty,
+    DoublePrefix,
+    NoPassword,
+    HashNotDecodable,
+    HashLengthMismatch,
+    HashCostExcessive,
+    NotUpsertable,
+    PictureNotUrl,
+    ProfileTooLarge,
+    MetadataNotInSnapshot,
+}
+
+impl Code {
+    /// Every code, in declaration order.
+    pub const ALL: [Code; 32] = [
+        Code::ArrayLengthLong,
+        Code::ArrayLengthShort,
+        Code::Conflict,
+        Code::ConflictEmail,
+        Code::ConflictUsername,
+        Code::DuplicatedUser,
+        Code::EnumMismatch,
+        Code::Format,
+        Code::InvalidType,
+        Code::MaxLength,
+        Code::MinLength,
+        Code::Minimum,
+        Code::NotPassed,
+        Code::ObjectRequired,
+        Code::Pattern,
+        Code::ObjectAdditionalProperties,
+        Code::ObjectPropertiesMaximum,
+        Code::ObjectPropertiesMinimum,
+        Code::InvalidJson,
+        Code::MaxDepth,
+        Code::MaxSize,
+        Code::WarningDenied,
+        Code::DuplicateProperty,
+        Code::DoublePrefix,
+        Code::NoPassword,
+        Code::HashNotDecodable,
+        Code::HashLengthMismatch,
+        Code::HashCostExcessive,
+        Code::NotUpsertable,
+        Code::PictureNotUrl,
+        Code::ProfileTooLarge,
+        Code::MetadataNotInSnapshot,
+    ];
+
+    /// The code as it appears on the wire, e.g. `OBJECT_REQUIRED`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::ArrayLengthLong => "ARRAY_LENGTH_LONG",
+            Code::ArrayLengthShort => "ARRAY_LENGTH_SHORT",
+            Code::Conflict => "CONFLICT",
+            Code::ConflictEmail => "CONFLICT_EMAIL",
+            Code::ConflictUsername => "CONFLICT_USERNAME",
+            Code::DuplicatedUser => "DUPLICATED_USER",
+            Code::EnumMismatch => "ENUM_MISMATCH",
+            Code::Format => "FORMAT",
+            Code::InvalidType => "INVALID_TYPE",
+            Code::MaxLength => "MAX_LENGTH",
+            Code::MinLength => "MIN_LENGTH",
+            Code::Minimum => "MINIMUM",
+            Code::NotPassed => "NOT_PASSED",
+            Code::ObjectRequired => "OBJECT_REQUIRED",
+            Code::Pattern => "PATTERN",
+            Code::ObjectAdditionalProperties => "OBJECT_ADDITIONAL_PROPERTIES",
+            Code::ObjectPropertiesMaximum => "OBJECT_PROPERTIES_MAXIMUM",
+            Code::ObjectPropertiesMinimum => "OBJECT_PROPERTIES_MINIMUM",
+            Code::InvalidJson => "INVALID_JSON",
+            Code::MaxDepth => "MAX_DEPTH",
+            Code::MaxSize => "MAX_SIZE",
+            Code::WarningDenied => "WARNING_DENIED",
+            Code::DuplicateProperty => "DUPLICATE_PROPERTY",
+            Code::DoublePrefix => "DOUBLE_PREFIX",
+            Code::NoPassword => "NO_PASSWORD",
+            Code::HashNotDecodable => "HASH_NOT_DECODABLE",
+            Code::HashLengthMismatch => "HASH_LENGTH_MISMATCH",
+            Code::HashCostExcessive => "HASH_COST_EXCESSIVE",
+            Code::NotUpsertable => "NOT_UPSERTABLE",
+            Code::PictureNotUrl => "PICTURE_NOT_URL",
+            Code::ProfileTooLarge => "PROFILE_TOO_LARGE",
+            Code::MetadataNotInSnapshot => "METADATA_NOT_IN_SNAPSHOT",
+        }
+    }
+
+    /// Parses a wire code back into a `Code`.
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One error or warning: a code, the path of the offending property and a message.
+///
+/// Path and message live in the owning [`Findings`]' text arena.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub code: Code,
+    path: Range<u32>,
+    message: Range<u32>,
+}
+
+/// The errors and warnings of one record.
+///
+/// Built for reuse: `clear` keeps the capacity, so a worker that processes millions of
+/// records allocates only while its buffers grow.
+#[derive(Default, Debug)]
+pub struct Findings {
+    errors: Vec<Finding>,
+    warnings: Vec<Finding>,
+    text: String,
+}
+
+/// A finding with its text resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindingRef<'a> {
+    pub code: Code,
+    pub path: &'a str,
+    pub message: &'a str,
+}
+
+impl Findings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.errors.clear();
+        self.warnings.clear();
+        self.text.clear();
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
+    /// Records a schema error with the standard message `Error in <path> property - <detail>`.
+    ///
+    /// Each distinct (code, path) pair is kept once (SPEC section 10).
+    #[cold]
+    pub fn error(&mut self, code: Code, path: &str, detail: fmt::Arguments<'_>) {
+        if self.errors.iter().any(|f| f.code == code && self.slice(&f.path) == path) {
+            return;
+        }
+        let f = self.push_text(code, path, |t| {
+            if path.is_empty() {
+                t.write_fmt(detail)
+            } else {
+                write!(t, "Error in {path} property - {detail}")
+            }
+        });
+        self.errors.push(f);
+    }
+
+    /// Records an error whose message is given verbatim (Auth0's fixed texts, section 5).
+    /// Not de-duplicated: conflict rules keep one error per matched key.
+    #[cold]
+    pub fn error_verbatim(&mut self, code: Code, path: &str, message: &str) {
+        let f = self.push_text(code, path, |t| t.write_str(message));
+        self.errors.push(f);
+    }
+
+    /// Records a warning.
+    #[cold]
+    pub fn warn(&mut self, code: Code, path: &str, message: fmt::Arguments<'_>) {
+        let f = self.push_text(code, path, |t| t.write_fmt(message));
+        self.warnings.push(f);
+    }
+
+    /// Drops every warning (an error line carries none).
+    pub fn clear_warnings(&mut self) {
+        self.warnings.clear();
+    }
+
+    /// Turns every warning into a `WARNING_DENIED` error naming the warning's code.
+    pub fn deny_warnings(&mut self) {
+        let warnings = std::mem::take(&mut self.warnings);
+        for w in &warnings {
+            let (path, msg) = (self.slice(&w.path).to_owned(), self.slice(&w.message).to_owned());
+            let text = format!("Warning {} denied: {}", w.code, msg);
+            self.error_verbatim(Code::WarningDenied, &path, &text);
+        }
+        self.warnings = warnings;
+        self.warnings.clear();
+    }
+
+    pub fn errors(&self) -> impl ExactSizeIterator<Item = FindingRef<'_>> + '_ {
+        self.errors.iter().map(|f| self.resolve(f))
+    }
+
+    pub fn warnings(&self) -> impl ExactSizeIterator<Item = FindingRef<'_>> + '_ {
+        self.warnings.iter().map(|f| self.resolve(f))
+    }
+
+    fn resolve(&self, f: &Finding) -> FindingRef<'_> {
+        FindingRef { code: f.code, path: self.slice(&f.path), message: self.slice(&f.message) }
+    }
+
+    fn slice(&self, r: &Range<u32>) -> &str {
+        &self.text[r.start as usize..r.end as usize]
+    }
+
+    fn push_text(
+        &mut self,
+        code: Code,
+        path: &str,
+        message: impl FnOnce(&mut String) -> fmt::Result,
+    ) -> Finding {
+        let p0 = self.text.len() as u32;
+        self.text.push_str(path);
+        let p1 = self.text.len() as u32;
+        // Writing into a String cannot fail.
+        let _ = message(&mut self.text);
+        let m1 = self.text.len() as u32;
+        Finding { code, path: p0..p1, message: p1..m1 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for c in Code::ALL {
+            assert_eq!(Code::from_name(c.as_str()), Some(c));
+        }
+    }
+
+    #[test]
+    fn schema_errors_are_deduplicated_by_code_and_path() {
+        let mut f = Findings::new();
+        f.error(Code::Pattern, "email", format_args!("x"));
+        f.error(Code::Pattern, "email", format_args!("y"));
+        f.error(Code::Pattern, "username", format_args!("z"));
+        let e: Vec<_> = f.errors().collect();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].message, "Error in email property - x");
+    }
+
+    #[test]
+    fn deny_turns_warnings_into_errors() {
+        let mut f = Findings::new();
+        f.warn(Code::NoPassword, "", format_args!("no hash"));
+        f.deny_warnings();
+        assert!(!f.has_warnings());
+        let e: Vec<_> = f.errors().collect();
+        assert_eq!(e[0].code, Code::WarningDenied);
+        assert!(e[0].message.contains("NO_PASSWORD"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Password hashes: `password_hash` and `custom_password_hash` format rules.
