@@ -127,7 +127,11 @@ impl<'t, 'a> Value<'t, 'a> {
             Node::Object { len, .. } => (self.idx + 1, len),
             _ => (self.idx + 1, 0),
         };
-        Entries { tape: self.tape, next, left }
+        Entries {
+            tape: self.tape,
+            next,
+            left,
+        }
     }
 
     /// The elements of an array.
@@ -136,7 +140,11 @@ impl<'t, 'a> Value<'t, 'a> {
             Node::Array { len, .. } => (self.idx + 1, len),
             _ => (self.idx + 1, 0),
         };
-        Elements { tape: self.tape, next, left }
+        Elements {
+            tape: self.tape,
+            next,
+            left,
+        }
     }
 
     /// The last member named `key` (JavaScript's last-wins rule).
@@ -171,7 +179,10 @@ impl<'t, 'a> Iterator for Entries<'t, 'a> {
             Node::String(s) => s,
             _ => "",
         };
-        let value = Value { tape: self.tape, idx: self.next + 1 };
+        let value = Value {
+            tape: self.tape,
+            idx: self.next + 1,
+        };
         self.next += 1 + value.span();
         Some((key, value))
     }
@@ -193,7 +204,10 @@ impl<'t, 'a> Iterator for Elements<'t, 'a> {
             return None;
         }
         self.left -= 1;
-        let value = Value { tape: self.tape, idx: self.next };
+        let value = Value {
+            tape: self.tape,
+            idx: self.next,
+        };
         self.next += value.span();
         Some(value)
     }

@@ -185,7 +185,11 @@ impl Findings {
     /// Each distinct (code, path) pair is kept once (SPEC section 10).
     #[cold]
     pub fn error(&mut self, code: Code, path: &str, detail: fmt::Arguments<'_>) {
-        if self.errors.iter().any(|f| f.code == code && self.slice(&f.path) == path) {
+        if self
+            .errors
+            .iter()
+            .any(|f| f.code == code && self.slice(&f.path) == path)
+        {
             return;
         }
         let f = self.push_text(code, path, |t| {
@@ -222,7 +226,10 @@ impl Findings {
     pub fn deny_warnings(&mut self) {
         let warnings = std::mem::take(&mut self.warnings);
         for w in &warnings {
-            let (path, msg) = (self.slice(&w.path).to_owned(), self.slice(&w.message).to_owned());
+            let (path, msg) = (
+                self.slice(&w.path).to_owned(),
+                self.slice(&w.message).to_owned(),
+            );
             let text = format!("Warning {} denied: {}", w.code, msg);
             self.error_verbatim(Code::WarningDenied, &path, &text);
         }
@@ -239,7 +246,11 @@ impl Findings {
     }
 
     fn resolve(&self, f: &Finding) -> FindingRef<'_> {
-        FindingRef { code: f.code, path: self.slice(&f.path), message: self.slice(&f.message) }
+        FindingRef {
+            code: f.code,
+            path: self.slice(&f.path),
+            message: self.slice(&f.message),
+        }
     }
 
     fn slice(&self, r: &Range<u32>) -> &str {
@@ -258,7 +269,11 @@ impl Findings {
         // Writing into a String cannot fail.
         let _ = message(&mut self.text);
         let m1 = self.text.len() as u32;
-        Finding { code, path: p0..p1, message: p1..m1 }
+        Finding {
+            code,
+            path: p0..p1,
+            message: p1..m1,
+        }
     }
 }
 

@@ -2,5 +2,7 @@
 
 pub mod doc;
 pub mod finding;
+pub mod frame;
 pub mod hash;
+pub mod parse;
 pub mod validate;

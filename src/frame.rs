@@ -1,0 +1,819 @@
+//! Framing: input bytes -> record boundaries with their positions.
+//!
+//! The users file is either a JSON array (what Auth0 accepts) or NDJSON (what Auth0 exports),
+//! told apart by the first byte that is not white space or a UTF-8 BOM (SPEC 1.1).
+//!
+//! The [`Framer`] is a push scanner: it is fed windows of the input in order and keeps its
+//! whole state between them, so a stream can be framed chunk by chunk, and the bytes of a
+//! record that is still open may be dropped (an oversized record on standard input is never
+//! held whole). For a JSON array it checks the complete JSON grammar, because a syntax error
+//! anywhere in an array fails the whole job, as it does at Auth0. What stays for the record
+//! stage: UTF-8 validity inside strings, unpaired surrogate escapes, depth and size limits.
+
+use std::fmt;
+
+/// Where something is in the input: byte offset (0-based), line and column (1-based, in
+/// bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Position {
+    pub byte: u64,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "byte {}, line {}, column {}",
+            self.byte, self.line, self.column
+        )
+    }
+}
+
+/// The shape of the users file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Array,
+    Ndjson,
+}
+
+/// One framed record: its absolute byte range, its first line and its 0-based index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u64,
+    pub end: u64,
+    pub line: u64,
+    pub index: u64,
+}
+
+/// Why the whole input cannot be framed (the job fails, SPEC 6.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameError {
+    pub position: Position,
+    pub message: &'static str,
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "malformed JSON array at {}: {}",
+            self.position, self.message
+        )
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outer {
+    /// Before the first significant byte; `bom` counts BOM bytes matched so far.
+    Start {
+        bom: u8,
+    },
+    ArrOpen,
+    ArrAfterComma,
+    ArrAfterElem,
+    InElem,
+    Done,
+    Ndjson {
+        blank: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Value,
+    FirstKeyOrEnd,
+    Key,
+    Colon,
+    CommaOrEnd,
+    FirstValueOrEnd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lex {
+    None,
+    /// Inside a string; `key` when it is an object key.
+    Str {
+        key: bool,
+        esc: Esc,
+    },
+    Num(Num),
+    Lit {
+        word: &'static [u8],
+        at: u8,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Esc {
+    None,
+    Backslash,
+    Hex(u8),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Num {
+    Minus,
+    Zero,
+    Int,
+    Dot,
+    Frac,
+    Exp,
+    ExpSign,
+    ExpDigits,
+}
+
+/// Byte classes for the string fast path: 1 marks a byte that ends a plain run.
+static STR_STOP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = 1;
+        i += 1;
+    }
+    t[b'"' as usize] = 1;
+    t[b'\\' as usize] = 1;
+    t
+};
+
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// The framing state machine. See the module docs.
+#[derive(Debug)]
+pub struct Framer {
+    outer: Outer,
+    format: Option<Format>,
+    expect: Expect,
+    lex: Lex,
+    /// Container kinds inside the current element, one bit each (1 = object).
+    stack: Vec<u64>,
+    depth: u64,
+    line: u64,
+    line_start: u64,
+    rec_start: u64,
+    rec_line: u64,
+    index: u64,
+    /// NDJSON: the last byte scanned was '\r' (a CRLF may straddle two windows).
+    prev_cr: bool,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Framer {
+    pub fn new() -> Self {
+        Framer {
+            outer: Outer::Start { bom: 0 },
+            format: None,
+            expect: Expect::Value,
+            lex: Lex::None,
+            stack: Vec::new(),
+            depth: 0,
+            line: 1,
+            line_start: 0,
+            rec_start: 0,
+            rec_line: 1,
+            index: 0,
+            prev_cr: false,
+        }
+    }
+
+    /// The detected format, once the first significant byte has been seen.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// Absolute offset where the record being scanned began, if one is open. Bytes before it
+    /// are no longer needed by anyone.
+    pub fn open_record_start(&self) -> Option<u64> {
+        match self.outer {
+            Outer::InElem | Outer::Ndjson { blank: false } => Some(self.rec_start),
+            _ => None,
+        }
+    }
+
+    /// Number of records framed so far.
+    pub fn records(&self) -> u64 {
+        self.index
+    }
+
+    fn pos(&self, at: u64) -> Position {
+        Position {
+            byte: at,
+            line: self.line,
+            column: at - self.line_start + 1,
+        }
+    }
+
+    #[cold]
+    fn fail(&self, at: u64, message: &'static str) -> FrameError {
+        FrameError {
+            position: self.pos(at),
+            message,
+        }
+    }
+
+    /// Scans `window`, whose first byte is at absolute offset `base`, pushing every record
+    /// that ends inside it onto `out`. Windows must be fed contiguously.
+    pub fn feed(
+        &mut self,
+        window: &[u8],
+        base: u64,
+        out: &mut Vec<Span>,
+    ) -> Result<(), FrameError> {
+        let mut i = 0usize;
+        let n = window.len();
+        while i < n {
+            match self.outer {
+                Outer::Start { bom } => {
+                    let b = window[i];
+                    let at = base + i as u64;
+                    if at == u64::from(bom) && bom < 3 && b == BOM[bom as usize] {
+                        self.outer = Outer::Start { bom: bom + 1 };
+                        i += 1;
+                        continue;
+                    }
+                    if bom > 0 && bom < 3 {
+                        return Err(self.fail(at, "incomplete byte order mark"));
+                    }
+                    match b {
+                        b' ' | b'\t' | b'\r' => i += 1,
+                        b'\n' => {
+                            self.newline(at);
+                            i += 1;
+                        }
+                        b'[' => {
+                            self.format = Some(Format::Array);
+                            self.outer = Outer::ArrOpen;
+                            i += 1;
+                        }
+                        b'{' => {
+                            self.format = Some(Format::Ndjson);
+                            // The first line starts after the BOM, if any.
+                            self.rec_start = self.line_start.max(u64::from(bom));
+                            self.rec_line = self.line;
+                            self.outer = Outer::Ndjson { blank: false };
+                            i += 1;
+                        }
+                        _ => {
+                            return Err(self.fail(
+                                at,
+                                "the input must start with '[' (a JSON array) or '{' (NDJSON)",
+                            ));
+                        }
+                    }
+                }
+                Outer::Ndjson { blank } => {
+                    i = self.scan_ndjson(window, base, i, blank, out);
+                }
+                Outer::ArrOpen | Outer::ArrAfterComma | Outer::ArrAfterElem | Outer::Done => {
+                    let b = window[i];
+                    let at = base + i as u64;
+                    match b {
+                        b' ' | b'\t' | b'\r' => {
+                            i += 1;
+                            continue;
+                        }
+                        b'\n' => {
+                            self.newline(at);
+                            i += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    match (self.outer, b) {
+                        (Outer::Done, _) => {
+                            return Err(self.fail(at, "unexpected data after the closing ']'"));
+                        }
+                        (Outer::ArrOpen, b']') | (Outer::ArrAfterElem, b']') => {
+                            self.outer = Outer::Done;
+                            i += 1;
+                        }
+                        (Outer::ArrAfterElem, b',') => {
+                            self.outer = Outer::ArrAfterComma;
+                            i += 1;
+                        }
+                        (Outer::ArrAfterElem, _) => {
+                            return Err(self.fail(at, "expected ',' or ']' after an element"));
+                        }
+                        (Outer::ArrAfterComma, b']') => {
+                            return Err(self.fail(at, "trailing comma before ']'"));
+                        }
+                        _ => {
+                            self.outer = Outer::InElem;
+                            self.rec_start = at;
+                            self.rec_line = self.line;
+                            self.expect = Expect::Value;
+                            self.lex = Lex::None;
+                            self.depth = 0;
+                            self.stack.clear();
+                        }
+                    }
+                }
+                Outer::InElem => {
+                    i = self.scan_elem(window, base, i, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Signals the end of the input. Pushes a final unterminated NDJSON line, and fails for
+    /// an array that was never closed.
+    pub fn finish(&mut self, end: u64, out: &mut Vec<Span>) -> Result<(), FrameError> {
+        match self.outer {
+            Outer::Start { bom } if bom > 0 && bom < 3 => {
+                Err(self.fail(end, "incomplete byte order mark"))
+            }
+            Outer::Start { .. } | Outer::Done => Ok(()),
+            Outer::Ndjson { blank } => {
+                if !blank {
+                    let end = if self.prev_cr && end > self.rec_start {
+                        end - 1
+                    } else {
+                        end
+                    };
+                    self.push(end, out);
+                }
+                self.outer = Outer::Ndjson { blank: true };
+                Ok(())
+            }
+            Outer::InElem => {
+                // A number can end at the end of input only inside an array, which still
+                // misses its ']'.
+                Err(self.fail(end, "unexpected end of input inside an element"))
+            }
+            _ => Err(self.fail(end, "unexpected end of input: the array is not closed")),
+        }
+    }
+
+    fn newline(&mut self, at: u64) {
+        self.line += 1;
+        self.line_start = at + 1;
+    }
+
+    fn push(&mut self, end: u64, out: &mut Vec<Span>) {
+        out.push(Span {
+            start: self.rec_start,
+            end,
+            line: self.rec_line,
+            index: self.index,
+        });
+        self.index += 1;
+    }
+
+    fn scan_ndjson(
+        &mut self,
+        w: &[u8],
+        base: u64,
+        mut i: usize,
+        mut blank: bool,
+        out: &mut Vec<Span>,
+    ) -> usize {
+        loop {
+            match memchr::memchr(b'\n', &w[i..]) {
+                Some(off) => {
+                    let nl = i + off;
+                    if blank {
+                        blank = w[i..nl].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'));
+                    }
+                    let at = base + nl as u64;
+                    if !blank {
+                        let cr = if nl > i {
+                            w[nl - 1] == b'\r'
+                        } else {
+                            self.prev_cr
+                        };
+                        let end = if cr && at > self.rec_start {
+                            at - 1
+                        } else {
+                            at
+                        };
+                        self.push(end, out);
+                    }
+                    self.newline(at);
+                    self.rec_start = at + 1;
+                    self.rec_line = self.line;
+                    blank = true;
+                    i = nl + 1;
+                    self.prev_cr = false;
+                    if i == w.len() {
+                        self.outer = Outer::Ndjson { blank };
+                        return i;
+                    }
+                }
+                None => {
+                    if blank {
+                        blank = w[i..].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'));
+                    }
+                    if i < w.len() {
+                        self.prev_cr = w[w.len() - 1] == b'\r';
+                    }
+                    self.outer = Outer::Ndjson { blank };
+                    return w.len();
+                }
+            }
+        }
+    }
+
+    /// The JSON grammar inside one array element.
+    fn scan_elem(
+        &mut self,
+        w: &[u8],
+        base: u64,
+        mut i: usize,
+        out: &mut Vec<Span>,
+    ) -> Result<usize, FrameError> {
+        let n = w.len();
+        while i < n {
+            match self.lex {
+                Lex::Str { key, esc } => {
+                    if esc == Esc::None {
+                        // Fast path: skip the plain run of the string.
+                        while i < n && STR_STOP[w[i] as usize] == 0 {
+                            i += 1;
+                        }
+                        if i == n {
+                            return Ok(i);
+                        }
+                        let b = w[i];
+                        let at = base + i as u64;
+                        i += 1;
+                        match b {
+                            b'"' => {
+                                self.lex = Lex::None;
+                                if key {
+                                    self.expect = Expect::Colon;
+                                } else if self.value_done(base + i as u64, out) {
+                                    return Ok(i);
+                                }
+                            }
+                            b'\\' => {
+                                self.lex = Lex::Str {
+                                    key,
+                                    esc: Esc::Backslash,
+                                }
+                            }
+                            _ => return Err(self.fail(at, "control character inside a string")),
+                        }
+                    } else {
+                        let b = w[i];
+                        let at = base + i as u64;
+                        i += 1;
+                        let esc = match (esc, b) {
+                            (
+                                Esc::Backslash,
+                                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't',
+                            ) => Esc::None,
+                            (Esc::Backslash, b'u') => Esc::Hex(4),
+                            (Esc::Hex(k), h) if h.is_ascii_hexdigit() => {
+                                if k == 1 {
+                                    Esc::None
+                                } else {
+                                    Esc::Hex(k - 1)
+                                }
+                            }
+                            _ => {
+                                return Err(self.fail(at, "invalid escape sequence inside a string"));
+                            }
+                        };
+                        self.lex = Lex::Str { key, esc };
+                    }
+                }
+                Lex::Num(state) => {
+                    let b = w[i];
+                    let next = match (state, b) {
+                        (Num::Minus, b'0') => Some(Num::Zero),
+                        (Num::Minus, b'1'..=b'9') => Some(Num::Int),
+                        (Num::Int, b'0'..=b'9') => Some(Num::Int),
+                        (Num::Zero | Num::Int, b'.') => Some(Num::Dot),
+                        (Num::Dot | Num::Frac, b'0'..=b'9') => Some(Num::Frac),
+                        (Num::Zero | Num::Int | Num::Frac, b'e' | b'E') => Some(Num::Exp),
+                        (Num::Exp, b'+' | b'-') => Some(Num::ExpSign),
+                        (Num::Exp | Num::ExpSign | Num::ExpDigits, b'0'..=b'9') => {
+                            Some(Num::ExpDigits)
+                        }
+                        _ => None,
+                    };
+                    match next {
+                        Some(s) => {
+                            self.lex = Lex::Num(s);
+                            i += 1;
+                        }
+                        None => {
+                            if !matches!(state, Num::Zero | Num::Int | Num::Frac | Num::ExpDigits) {
+                                return Err(self.fail(base + i as u64, "malformed number"));
+                            }
+                            self.lex = Lex::None;
+                            // The byte that ended the number is not consumed.
+                            if self.value_done(base + i as u64, out) {
+                                return Ok(i);
+                            }
+                        }
+                    }
+                }
+                Lex::Lit { word, at } => {
+                    if w[i] != word[at as usize] {
+                        return Err(self.fail(base + i as u64, "invalid literal"));
+                    }
+                    i += 1;
+                    if at as usize + 1 == word.len() {
+                        self.lex = Lex::None;
+                        if self.value_done(base + i as u64, out) {
+                            return Ok(i);
+                        }
+                    } else {
+                        self.lex = Lex::Lit { word, at: at + 1 };
+                    }
+                }
+                Lex::None => {
+                    let b = w[i];
+                    let at = base + i as u64;
+                    match b {
+                        b' ' | b'\t' | b'\r' => {
+                            i += 1;
+                            continue;
+                        }
+                        b'\n' => {
+                            self.newline(at);
+                            i += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                    match self.expect {
+                        Expect::Value | Expect::FirstValueOrEnd => {
+                            if b == b']' && self.expect == Expect::FirstValueOrEnd {
+                                if self.close(false, at + 1, out)? {
+                                    return Ok(i);
+                                }
+                                continue;
+                            }
+                            match b {
+                                b'{' => self.open(true),
+                                b'[' => self.open(false),
+                                b'"' => {
+                                    self.lex = Lex::Str {
+                                        key: false,
+                                        esc: Esc::None,
+                                    }
+                                }
+                                b'-' => self.lex = Lex::Num(Num::Minus),
+                                b'0' => self.lex = Lex::Num(Num::Zero),
+                                b'1'..=b'9' => self.lex = Lex::Num(Num::Int),
+                                b't' => {
+                                    self.lex = Lex::Lit {
+                                        word: b"true",
+                                        at: 1,
+                                    }
+                                }
+                                b'f' => {
+                                    self.lex = Lex::Lit {
+                                        word: b"false",
+                                        at: 1,
+                                    }
+                                }
+                                b'n' => {
+                                    self.lex = Lex::Lit {
+                                        word: b"null",
+                                        at: 1,
+                                    }
+                                }
+                                _ => return Err(self.fail(at, "expected a value")),
+                            }
+                        }
+                        Expect::FirstKeyOrEnd | Expect::Key => match b {
+                            b'"' => {
+                                self.lex = Lex::Str {
+                                    key: true,
+                                    esc: Esc::None,
+                                }
+                            }
+                            b'}' if self.expect == Expect::FirstKeyOrEnd => {
+                                if self.close(true, at + 1, out)? {
+                                    return Ok(i);
+                                }
+                            }
+                            _ => {
+                                return Err(
+                                    self.fail(at, "expected a property name in double quotes")
+                                );
+                            }
+                        },
+                        Expect::Colon => {
+                            if b != b':' {
+                                return Err(self.fail(at, "expected ':' after a property name"));
+                            }
+                            self.expect = Expect::Value;
+                        }
+                        Expect::CommaOrEnd => {
+                            let in_object = self.top_is_object();
+                            match b {
+                                b',' => {
+                                    self.expect = if in_object {
+                                        Expect::Key
+                                    } else {
+                                        Expect::Value
+                                    }
+                                }
+                                b'}' if in_object => {
+                                    if self.close(true, at + 1, out)? {
+                                        return Ok(i);
+                                    }
+                                }
+                                b']' if !in_object => {
+                                    if self.close(false, at + 1, out)? {
+                                        return Ok(i);
+                                    }
+                                }
+                                _ => {
+                                    return Err(self.fail(
+                                        at,
+                                        if in_object {
+                                            "expected ',' or '}'"
+                                        } else {
+                                            "expected ',' or ']'"
+                                        },
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(i)
+    }
+
+    fn open(&mut self, object: bool) {
+        let d = self.depth as usize;
+        let (word, bit) = (d / 64, d % 64);
+        if word == self.stack.len() {
+            self.stack.push(0);
+        }
+        if object {
+            self.stack[word] |= 1 << bit;
+        } else {
+            self.stack[word] &= !(1 << bit);
+        }
+        self.depth += 1;
+        self.expect = if object {
+            Expect::FirstKeyOrEnd
+        } else {
+            Expect::FirstValueOrEnd
+        };
+    }
+
+    fn top_is_object(&self) -> bool {
+        let d = (self.depth - 1) as usize;
+        self.stack[d / 64] >> (d % 64) & 1 == 1
+    }
+
+    /// Closes a container; returns true when that ended the element.
+    fn close(&mut self, object: bool, end: u64, out: &mut Vec<Span>) -> Result<bool, FrameError> {
+        if self.depth == 0 || self.top_is_object() != object {
+            return Err(self.fail(end - 1, "mismatched closing bracket"));
+        }
+        self.depth -= 1;
+        Ok(self.value_done(end, out))
+    }
+
+    /// A value ended at `end`; returns true when that was the whole element.
+    fn value_done(&mut self, end: u64, out: &mut Vec<Span>) -> bool {
+        if self.depth == 0 {
+            self.push(end, out);
+            self.outer = Outer::ArrAfterElem;
+            true
+        } else {
+            self.expect = Expect::CommaOrEnd;
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(input: &[u8], chunk: usize) -> Result<Vec<(String, u64, u64)>, FrameError> {
+        let mut f = Framer::new();
+        let mut out = Vec::new();
+        let mut base = 0;
+        for w in input.chunks(chunk.max(1)) {
+            f.feed(w, base, &mut out)?;
+            base += w.len() as u64;
+        }
+        f.finish(base, &mut out)?;
+        Ok(out
+            .iter()
+            .map(|s| {
+                let text =
+                    String::from_utf8_lossy(&input[s.start as usize..s.end as usize]).into_owned();
+                (text, s.line, s.index)
+            })
+            .collect())
+    }
+
+    fn texts(input: &str) -> Vec<String> {
+        let whole = frame(input.as_bytes(), usize::MAX).unwrap();
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                frame(input.as_bytes(), chunk).unwrap(),
+                whole,
+                "chunk {chunk}"
+            );
+        }
+        whole.into_iter().map(|t| t.0).collect()
+    }
+
+    #[test]
+    fn arrays_split_into_elements() {
+        assert_eq!(
+            texts(" [ {\"a\":[1,2,{\"b\":\"]}\\\"\"}]} ,\n\"x\", 1.5e3 ,true,null,[]]\n"),
+            vec![
+                "{\"a\":[1,2,{\"b\":\"]}\\\"\"}]}",
+                "\"x\"",
+                "1.5e3",
+                "true",
+                "null",
+                "[]"
+            ]
+        );
+        assert!(texts("[]").is_empty());
+        assert!(texts("\u{feff} [ ] ").is_empty());
+        assert!(texts("").is_empty());
+        assert!(texts(" \n\t").is_empty());
+    }
+
+    #[test]
+    fn ndjson_lines() {
+        assert_eq!(
+            texts("{\"a\":1}\r\n\n  \n{bad\n{\"c\":3}"),
+            vec!["{\"a\":1}", "{bad", "{\"c\":3}"]
+        );
+        assert_eq!(texts("\u{feff}{\"a\":1}\n"), vec!["{\"a\":1}"]);
+        assert_eq!(
+            texts("{\"a\":1}\r\n{\"b\":2}\r"),
+            vec!["{\"a\":1}", "{\"b\":2}"]
+        );
+        let lines = frame(b"{}\n\n{}\n", 3).unwrap();
+        assert_eq!(
+            lines.iter().map(|l| (l.1, l.2)).collect::<Vec<_>>(),
+            vec![(1, 0), (3, 1)]
+        );
+    }
+
+    #[test]
+    fn malformed_arrays_fail_with_a_position() {
+        for (input, byte) in [
+            ("[{\"a\":1},]", 9),
+            ("[{\"a\":1}", 8),
+            ("[{\"a\":1}] x", 10),
+            ("[{\"a\":tru}]", 9),
+            ("[{\"a\":01}]", 7),
+            ("[{\"a\":1.}]", 8),
+            ("[{\"a\" 1}]", 6),
+            ("[{\"a\":1,}]", 8),
+            ("[{\"a\":[1}]", 8),
+            ("[{\"a\":\"\\x\"}]", 8),
+            ("[{\"a\":\"\n\"}]", 7),
+            ("[1 2]", 3),
+            ("x", 0),
+            ("[-]", 2),
+        ] {
+            for chunk in [1, 4, 100] {
+                let err = frame(input.as_bytes(), chunk).unwrap_err();
+                assert_eq!(err.position.byte, byte, "{input:?} chunk {chunk}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn positions_count_lines_and_columns() {
+        let err = frame(b"[\n  {\"a\": 1},\n  {\"a\": ]", 5).unwrap_err();
+        assert_eq!(
+            err.position,
+            Position {
+                byte: 22,
+                line: 3,
+                column: 9
+            }
+        );
+    }
+
+    #[test]
+    fn deep_nesting_needs_no_recursion() {
+        let mut s = String::from("[");
+        s.push_str(&"[".repeat(100_000));
+        s.push_str(&"]".repeat(100_000));
+        s.push(']');
+        assert_eq!(frame(s.as_bytes(), 4096).unwrap().len(), 1);
+    }
+}
