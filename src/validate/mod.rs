@@ -1,1 +1,3 @@
 //! Schema rules.
+
+pub mod email;
