@@ -138,6 +138,8 @@ impl fmt::Display for Code {
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub code: Code,
+    /// `None` for Auth0's path-less errors (a duplicate of an existing user).
+    has_path: bool,
     path: Range<u32>,
     message: Range<u32>,
 }
@@ -157,7 +159,7 @@ pub struct Findings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FindingRef<'a> {
     pub code: Code,
-    pub path: &'a str,
+    pub path: Option<&'a str>,
     pub message: &'a str,
 }
 
@@ -210,6 +212,14 @@ impl Findings {
         self.errors.push(f);
     }
 
+    /// Records an error that carries no path at all, with a verbatim message.
+    #[cold]
+    pub fn error_without_path(&mut self, code: Code, message: &str) {
+        let mut f = self.push_text(code, "", |t| t.write_str(message));
+        f.has_path = false;
+        self.errors.push(f);
+    }
+
     /// Records a warning.
     #[cold]
     pub fn warn(&mut self, code: Code, path: &str, message: fmt::Arguments<'_>) {
@@ -248,7 +258,7 @@ impl Findings {
     fn resolve(&self, f: &Finding) -> FindingRef<'_> {
         FindingRef {
             code: f.code,
-            path: self.slice(&f.path),
+            path: f.has_path.then(|| self.slice(&f.path)),
             message: self.slice(&f.message),
         }
     }
@@ -271,6 +281,7 @@ impl Findings {
         let m1 = self.text.len() as u32;
         Finding {
             code,
+            has_path: true,
             path: p0..p1,
             message: p1..m1,
         }

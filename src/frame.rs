@@ -480,7 +480,9 @@ impl Framer {
                                 }
                             }
                             _ => {
-                                return Err(self.fail(at, "invalid escape sequence inside a string"));
+                                return Err(
+                                    self.fail(at, "invalid escape sequence inside a string")
+                                );
                             }
                         };
                         self.lex = Lex::Str { key, esc };

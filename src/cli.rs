@@ -1,0 +1,181 @@
+//! The command line: argument parsing and wiring files to the engine. No rules live here.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use user_import::{Builder, NdjsonSink, Status, Summary};
+
+/// Exit codes (SPEC 6.4).
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_RECORD_FAILED: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "user-import",
+    version,
+    about = "Preflight Auth0 bulk user imports: what Auth0 would do with every record"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decide every record of a users file (JSON array or NDJSON): insert or error.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The users file; `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Write the operations stream here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Also write each failed record as {"user","errors","index"} to this file.
+    #[arg(long, value_name = "PATH")]
+    errors: Option<PathBuf>,
+    /// Write the failed records' original bytes, as a JSON array, to this file.
+    #[arg(long, value_name = "PATH")]
+    failed_out: Option<PathBuf>,
+    /// Write the summary object to this file.
+    #[arg(long, value_name = "PATH")]
+    summary: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Turn every warning into a WARNING_DENIED failure.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Exit with 3 when any record failed.
+    #[arg(long)]
+    fail_on_error: bool,
+    /// No progress bar and no summary line on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(args),
+    }
+}
+
+fn create(path: &PathBuf) -> Result<BufWriter<File>, String> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let mut builder = Builder::new()
+        .threads(args.threads)
+        .deny_warnings(args.deny_warnings);
+    let started = Instant::now();
+    if show_progress {
+        builder = builder.progress(Arc::new(move |records, bytes| {
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\r\x1b[2K{records} records, {:.1} MB read, {:.0} records/s",
+                bytes as f64 / 1e6,
+                records as f64 / secs
+            );
+        }));
+    }
+    let engine = match builder.build() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let out: Box<dyn Write> = match &args.out {
+        Some(p) => match create(p) {
+            Ok(w) => Box::new(w),
+            Err(e) => {
+                eprintln!("user-import: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        },
+        None => Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())),
+    };
+    let mut sink = NdjsonSink::new(out);
+    for (path, which) in [(&args.errors, 0), (&args.failed_out, 1), (&args.summary, 2)] {
+        if let Some(p) = path {
+            match create(p) {
+                Ok(w) => {
+                    let w = Box::new(w);
+                    sink = match which {
+                        0 => sink.with_errors(w),
+                        1 => sink.with_failed(w),
+                        _ => sink.with_summary(w),
+                    };
+                }
+                Err(e) => {
+                    eprintln!("user-import: {e}");
+                    return ExitCode::from(EXIT_FAILED);
+                }
+            }
+        }
+    }
+    let result = match args.file.as_deref() {
+        None => engine.run_reader(io::stdin(), &mut sink),
+        Some(p) if p.as_os_str() == "-" => engine.run_reader(io::stdin(), &mut sink),
+        Some(p) => engine.run_path(p, &mut sink),
+    };
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    match result {
+        Ok(summary) => {
+            if !args.quiet {
+                report(&summary, started);
+            }
+            if args.fail_on_error && summary.failed > 0 {
+                ExitCode::from(EXIT_RECORD_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("user-import: job failed: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn report(s: &Summary, started: Instant) {
+    let secs = started.elapsed().as_secs_f64();
+    let status = match &s.status {
+        Status::Completed => "completed",
+        Status::Failed(_) => "failed",
+    };
+    eprintln!(
+        "user-import: {status}: {} records: {} inserted, {} updated, {} failed, {} warnings ({:.2} s, {:.0} records/s)",
+        s.total,
+        s.inserted,
+        s.updated,
+        s.failed,
+        s.warnings,
+        secs,
+        s.total as f64 / secs.max(1e-9)
+    );
+}

@@ -1,0 +1,139 @@
+//! Building an engine: options, limits and defaults. Build once, run many inputs.
+
+use std::sync::Arc;
+
+use crate::error::{ErrorKind, JobError};
+use crate::record::RecordOptions;
+
+/// A progress callback: records decided and input bytes framed so far.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// Configures an [`Engine`].
+#[derive(Clone)]
+pub struct Builder {
+    threads: usize,
+    deny_warnings: bool,
+    batch_records: usize,
+    chunk_records: usize,
+    read_bytes: usize,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("threads", &self.threads)
+            .field("deny_warnings", &self.deny_warnings)
+            .field("batch_records", &self.batch_records)
+            .field("chunk_records", &self.chunk_records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            threads: 0,
+            deny_warnings: false,
+            batch_records: 16_384,
+            chunk_records: 256,
+            read_bytes: 1 << 20,
+            progress: None,
+        }
+    }
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Worker threads for the record stage. By default (0), one per available core.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Turn every warning into a `WARNING_DENIED` failure. By default, off.
+    pub fn deny_warnings(mut self, yes: bool) -> Self {
+        self.deny_warnings = yes;
+        self
+    }
+
+    /// Records per batch handed from the reader to the workers. By default, 16,384.
+    /// Output does not depend on it.
+    pub fn batch_records(mut self, n: usize) -> Self {
+        self.batch_records = n.max(1);
+        self
+    }
+
+    /// Records per unit of parallel work inside a batch. By default, 256. Output does not
+    /// depend on it.
+    pub fn chunk_records(mut self, n: usize) -> Self {
+        self.chunk_records = n.max(1);
+        self
+    }
+
+    /// Bytes read from a stream at a time. By default, 1 MiB. Output does not depend on it.
+    pub fn read_bytes(mut self, n: usize) -> Self {
+        self.read_bytes = n.max(1);
+        self
+    }
+
+    /// Called from the writing thread about ten times a second. By default, none.
+    pub fn progress(mut self, f: ProgressFn) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    pub fn build(self) -> Result<Engine, JobError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .thread_name(|i| format!("user-import-{i}"))
+            .build()
+            .map_err(|e| {
+                JobError::new(
+                    ErrorKind::Config,
+                    None,
+                    format!("cannot start worker threads: {e}"),
+                )
+            })?;
+        Ok(Engine { cfg: self, pool })
+    }
+}
+
+/// A configured, immutable engine. See [`crate::pipeline`] for how it runs.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) cfg: Builder,
+    pub(crate) pool: rayon::ThreadPool,
+}
+
+impl Engine {
+    pub(crate) fn record_options(&self) -> RecordOptions {
+        RecordOptions {
+            deny_warnings: self.cfg.deny_warnings,
+        }
+    }
+
+    pub(crate) fn batch_records(&self) -> usize {
+        self.cfg.batch_records
+    }
+
+    pub(crate) fn chunk_records(&self) -> usize {
+        self.cfg.chunk_records
+    }
+
+    pub(crate) fn read_bytes(&self) -> usize {
+        self.cfg.read_bytes
+    }
+
+    pub(crate) fn progress(&self) -> Option<&ProgressFn> {
+        self.cfg.progress.as_ref()
+    }
+
+    /// Number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+}

@@ -1,0 +1,7 @@
+//! Output: the NDJSON wire format (operations stream, errors file, failed-records file,
+//! summary) and the JSON writing helpers behind it.
+
+pub mod json;
+mod wire;
+
+pub use wire::{NdjsonSink, write_summary};

@@ -1,0 +1,212 @@
+//! The wire format (SPEC 6).
+//!
+//! Operations stream, one line per record, in input order:
+//!
+//! ```text
+//! {"op":"insert","index":0,"user":{...}}
+//! {"op":"insert","index":1,"user":{...},"warnings":[{"code":"NO_PASSWORD","message":"...","path":""}]}
+//! {"op":"update","index":2,"user_id":"auth0|abc","match":"email","user":{...}}
+//! {"op":"error","index":3,"user":{...},"errors":[{"code":"FORMAT","message":"...","path":"email"}]}
+//! {"op":"error","index":4,"user":null,"raw":"{\"email\":","errors":[{"code":"INVALID_JSON",...}]}
+//! ```
+//!
+//! Errors file (`--errors`): `{"user":...,"errors":[...],"index":N}` per failed record, the
+//! element shape of Auth0's errors endpoint plus `index`. Failed-records file
+//! (`--failed-out`): the failed records' original bytes as one JSON array. Summary
+//! (`--summary`): see [`write_summary`].
+
+use std::io::{self, Write};
+
+use super::json::write_str;
+use crate::sink::{Record, Sink, Status, Summary};
+
+/// The command line's sink: the operations stream plus the optional side files.
+#[derive(Debug)]
+pub struct NdjsonSink<W: Write> {
+    out: W,
+    errors: Option<Box<dyn WriteDebug>>,
+    failed: Option<Box<dyn WriteDebug>>,
+    summary: Option<Box<dyn WriteDebug>>,
+    failed_count: u64,
+    line: Vec<u8>,
+}
+
+/// A writer the sink can own; `Debug` only so the sink can derive it.
+pub trait WriteDebug: Write + Send {}
+impl<T: Write + Send> WriteDebug for T {}
+
+impl std::fmt::Debug for dyn WriteDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Write")
+    }
+}
+
+impl<W: Write> NdjsonSink<W> {
+    pub fn new(out: W) -> Self {
+        NdjsonSink {
+            out,
+            errors: None,
+            failed: None,
+            summary: None,
+            failed_count: 0,
+            line: Vec::with_capacity(1 << 16),
+        }
+    }
+
+    /// Also write every error line, in the errors-endpoint shape, to `w`.
+    pub fn with_errors(mut self, w: Box<dyn WriteDebug>) -> Self {
+        self.errors = Some(w);
+        self
+    }
+
+    /// Also write the failed records' original bytes, as a JSON array, to `w`.
+    pub fn with_failed(mut self, w: Box<dyn WriteDebug>) -> Self {
+        self.failed = Some(w);
+        self
+    }
+
+    /// Write the summary object to `w` at the end.
+    pub fn with_summary(mut self, w: Box<dyn WriteDebug>) -> Self {
+        self.summary = Some(w);
+        self
+    }
+
+    /// The operations writer, back.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn head(&mut self, op: &str, index: u64) {
+        self.line.clear();
+        self.line.extend_from_slice(b"{\"op\":\"");
+        self.line.extend_from_slice(op.as_bytes());
+        self.line.extend_from_slice(b"\",\"index\":");
+        self.line
+            .extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+    }
+
+    fn tail(&mut self, r: &Record<'_>) -> io::Result<()> {
+        self.line.extend_from_slice(b",\"user\":");
+        self.line.extend_from_slice(r.user);
+        if !r.warnings.is_empty() {
+            self.line.extend_from_slice(b",\"warnings\":");
+            self.line.extend_from_slice(r.warnings);
+        }
+        self.line.extend_from_slice(b"}\n");
+        self.out.write_all(&self.line)
+    }
+}
+
+impl<W: Write> Sink for NdjsonSink<W> {
+    fn insert(&mut self, r: &Record<'_>) -> io::Result<()> {
+        self.head("insert", r.index);
+        self.tail(r)
+    }
+
+    fn update(&mut self, r: &Record<'_>) -> io::Result<()> {
+        self.head("update", r.index);
+        if let Some((user_id, key)) = r.matched {
+            self.line.extend_from_slice(b",\"user_id\":");
+            write_str(&mut self.line, user_id);
+            self.line.extend_from_slice(b",\"match\":");
+            write_str(&mut self.line, key);
+        }
+        self.tail(r)
+    }
+
+    fn error(&mut self, r: &Record<'_>) -> io::Result<()> {
+        self.head("error", r.index);
+        self.line.extend_from_slice(b",\"user\":");
+        self.line.extend_from_slice(r.user);
+        if let Some(raw) = r.raw_excerpt {
+            self.line.extend_from_slice(b",\"raw\":");
+            self.line.extend_from_slice(raw);
+        }
+        self.line.extend_from_slice(b",\"errors\":");
+        self.line.extend_from_slice(r.errors);
+        self.line.extend_from_slice(b"}\n");
+        self.out.write_all(&self.line)?;
+        if let Some(w) = self.errors.as_mut() {
+            self.line.clear();
+            self.line.extend_from_slice(b"{\"user\":");
+            self.line.extend_from_slice(r.user);
+            self.line.extend_from_slice(b",\"errors\":");
+            self.line.extend_from_slice(r.errors);
+            self.line.extend_from_slice(b",\"index\":");
+            self.line
+                .extend_from_slice(itoa::Buffer::new().format(r.index).as_bytes());
+            self.line.extend_from_slice(b"}\n");
+            w.write_all(&self.line)?;
+        }
+        if let (Some(w), Some(original)) = (self.failed.as_mut(), r.original) {
+            w.write_all(if self.failed_count == 0 {
+                b"[\n"
+            } else {
+                b",\n"
+            })?;
+            w.write_all(original)?;
+            self.failed_count += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.out.flush()?;
+        if let Some(w) = self.errors.as_mut() {
+            w.flush()?;
+        }
+        if let Some(w) = self.failed.as_mut() {
+            w.write_all(if self.failed_count == 0 {
+                b"[]\n"
+            } else {
+                b"\n]\n"
+            })?;
+            w.flush()?;
+        }
+        if let Some(w) = self.summary.as_mut() {
+            let mut buf = Vec::new();
+            write_summary(&mut buf, summary);
+            buf.push(b'\n');
+            w.write_all(&buf)?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// `{"status":"completed","total":N,"inserted":N,"updated":N,"failed":N,"warnings":N,
+/// "by_code":{...}}`, plus `"reason"` when the job failed.
+pub fn write_summary(out: &mut Vec<u8>, s: &Summary) {
+    let num =
+        |out: &mut Vec<u8>, n: u64| out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b"{\"status\":");
+    match &s.status {
+        Status::Completed => out.extend_from_slice(b"\"completed\""),
+        Status::Failed(reason) => {
+            out.extend_from_slice(b"\"failed\",\"reason\":");
+            write_str(out, reason);
+        }
+    }
+    for (name, n) in [
+        ("total", s.total),
+        ("inserted", s.inserted),
+        ("updated", s.updated),
+        ("failed", s.failed),
+        ("warnings", s.warnings),
+    ] {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        num(out, n);
+    }
+    out.extend_from_slice(b",\"by_code\":{");
+    for (i, (code, n)) in s.by_code().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, code.as_str());
+        out.push(b':');
+        num(out, n);
+    }
+    out.extend_from_slice(b"}}");
+}

@@ -1,0 +1,397 @@
+//! Running a job: threads, ordering and back-pressure.
+//!
+//! ```text
+//! reader thread --batches--> compute thread --decided batches--> caller's thread
+//!  (framing)      bounded     (rayon: records in chunks,  bounded    (the Sink, in
+//!                             then reconcile in order)              input order)
+//! ```
+//!
+//! Bounded channels give back-pressure: a slow sink stalls the compute thread, which stalls
+//! the reader, so memory stays bounded by the channel capacities times the batch size. The
+//! rayon workers never block on a channel. Order is kept without a reorder buffer: batches
+//! are computed one after another and `collect` keeps chunk order inside a batch.
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use rayon::prelude::*;
+
+use crate::config::Engine;
+use crate::error::{ErrorKind, JobError};
+use crate::frame::{Format, Framer, Span};
+use crate::input::{self, Source};
+use crate::parse::MAX_RECORD_BYTES;
+use crate::reconcile::Reconciler;
+use crate::record::{Chunk, EXCERPT_BYTES, Input, Worker};
+use crate::sink::{Op, Record, Sink, Status, Summary};
+
+/// Batches in flight between two stages.
+const CHANNEL_BATCHES: usize = 2;
+
+enum Data<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Data<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(b) => b,
+            Data::Owned(v) => v,
+        }
+    }
+}
+
+struct Batch<'a> {
+    data: Data<'a>,
+    inputs: Vec<Input>,
+    /// Input bytes framed up to the end of this batch.
+    framed_bytes: u64,
+}
+
+enum Msg<T> {
+    Batch(T),
+    Fatal(JobError),
+}
+
+thread_local! {
+    static WORKER: RefCell<Worker> = RefCell::new(Worker::new());
+}
+
+impl Engine {
+    /// Runs a job over bytes already in memory (or mapped). A malformed JSON array fails
+    /// before the first record reaches the sink (SPEC 6.3).
+    pub fn run_bytes(&self, data: &[u8], sink: &mut dyn Sink) -> Result<Summary, JobError> {
+        if let Err(e) = precheck(data) {
+            return fail(sink, Summary::default(), e);
+        }
+        self.run(sink, |tx| read_slice(self, data, tx))
+    }
+
+    /// Runs a job over a stream. Records are decided as they arrive; if the stream turns
+    /// out to be malformed, what was written stands and the summary says `failed`.
+    pub fn run_reader(
+        &self,
+        mut reader: impl Read + Send,
+        sink: &mut dyn Sink,
+    ) -> Result<Summary, JobError> {
+        self.run(sink, move |tx| read_stream(self, &mut reader, tx))
+    }
+
+    /// Runs a job over a path: regular files are memory-mapped, other files streamed.
+    pub fn run_path(&self, path: &Path, sink: &mut dyn Sink) -> Result<Summary, JobError> {
+        match input::open(path) {
+            Ok(Source::Mapped(m)) => self.run_bytes(m.bytes(), sink),
+            Ok(Source::Stream(f)) => self.run_reader(f, sink),
+            Err(e) => fail(sink, Summary::default(), e),
+        }
+    }
+
+    fn run<'a, R>(&self, sink: &mut dyn Sink, reader: R) -> Result<Summary, JobError>
+    where
+        R: FnOnce(&Sender<Msg<Batch<'a>>>) + Send,
+    {
+        let (batch_tx, batch_rx) = bounded::<Msg<Batch<'a>>>(CHANNEL_BATCHES);
+        let (done_tx, done_rx) = bounded::<Msg<(Batch<'a>, Vec<Chunk>)>>(CHANNEL_BATCHES);
+        std::thread::scope(|s| {
+            s.spawn(move || reader(&batch_tx));
+            s.spawn(move || compute(self, batch_rx, done_tx));
+            write(self, done_rx, sink)
+        })
+    }
+}
+
+/// Checks a whole in-memory JSON array's framing without keeping any record.
+fn precheck(data: &[u8]) -> Result<(), JobError> {
+    let mut framer = Framer::new();
+    let mut spans = Vec::new();
+    for (i, window) in data.chunks(1 << 20).enumerate() {
+        framer
+            .feed(window, (i as u64) << 20, &mut spans)
+            .map_err(frame_error)?;
+        if framer.format() == Some(Format::Ndjson) {
+            // NDJSON lines are independent: nothing can fail the job.
+            return Ok(());
+        }
+        spans.clear();
+    }
+    framer
+        .finish(data.len() as u64, &mut spans)
+        .map_err(frame_error)
+}
+
+#[cold]
+fn frame_error(e: crate::frame::FrameError) -> JobError {
+    JobError::new(ErrorKind::Framing, Some(e.position), e.to_string())
+}
+
+fn fail(sink: &mut dyn Sink, mut summary: Summary, e: JobError) -> Result<Summary, JobError> {
+    summary.status = Status::Failed(e.to_string());
+    // The job failed already; a failing sink cannot make that worse.
+    let _ = sink.finish(&summary);
+    Err(e)
+}
+
+fn read_slice<'a>(engine: &Engine, data: &'a [u8], tx: &Sender<Msg<Batch<'a>>>) {
+    let mut framer = Framer::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut inputs = Vec::with_capacity(engine.batch_records());
+    let window = engine.read_bytes();
+    let mut at = 0usize;
+    loop {
+        let end = (at + window).min(data.len());
+        let step = if at < data.len() {
+            framer.feed(&data[at..end], at as u64, &mut spans)
+        } else {
+            framer.finish(data.len() as u64, &mut spans)
+        };
+        if let Err(e) = step {
+            let _ = tx.send(Msg::Fatal(frame_error(e)));
+            return;
+        }
+        for s in spans.drain(..) {
+            let (start, stop) = (s.start as usize, s.end as usize);
+            inputs.push(Input {
+                index: s.index,
+                raw: start..stop,
+                complete: true,
+                size: s.end - s.start,
+            });
+            if inputs.len() == engine.batch_records() {
+                let batch = Batch {
+                    data: Data::Borrowed(data),
+                    inputs: std::mem::take(&mut inputs),
+                    framed_bytes: end as u64,
+                };
+                if tx.send(Msg::Batch(batch)).is_err() {
+                    return;
+                }
+                inputs.reserve(engine.batch_records());
+            }
+        }
+        if at >= data.len() {
+            break;
+        }
+        at = end;
+    }
+    if !inputs.is_empty() {
+        let _ = tx.send(Msg::Batch(Batch {
+            data: Data::Borrowed(data),
+            inputs,
+            framed_bytes: data.len() as u64,
+        }));
+    }
+}
+
+/// Frames a stream. Holds at most one batch of records plus the record being read; a record
+/// over the size limit is not held: only its first bytes are kept for the error line.
+fn read_stream(engine: &Engine, reader: &mut dyn Read, tx: &Sender<Msg<Batch<'static>>>) {
+    let mut framer = Framer::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    // Absolute offset of buf[0].
+    let mut base: u64 = 0;
+    // The oversized record being skipped: its start and first bytes.
+    let mut skipping: Option<(u64, Vec<u8>)> = None;
+    // Prefixes of skipped records, appended to the batch data when it is cut.
+    let mut prefixes: Vec<(usize, Vec<u8>)> = Vec::new();
+    let batch_bytes = engine.read_bytes() * 8;
+    let send = |tx: &Sender<Msg<Batch<'static>>>,
+                buf: &mut Vec<u8>,
+                inputs: &mut Vec<Input>,
+                prefixes: &mut Vec<(usize, Vec<u8>)>,
+                cut: usize,
+                framed: u64| {
+        let rest = buf.split_off(cut);
+        let mut data = std::mem::replace(buf, rest);
+        for (i, prefix) in prefixes.drain(..) {
+            let start = data.len();
+            data.extend_from_slice(&prefix);
+            inputs[i].raw = start..data.len();
+        }
+        let batch = Batch {
+            data: Data::Owned(data),
+            inputs: std::mem::take(inputs),
+            framed_bytes: framed,
+        };
+        tx.send(Msg::Batch(batch)).is_ok()
+    };
+    loop {
+        let scanned = buf.len();
+        let got = match input::read_some(reader, &mut buf, engine.read_bytes()) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Msg::Fatal(JobError::io(
+                    ErrorKind::Input,
+                    &format!("read error at byte {}", base + scanned as u64),
+                    &e,
+                )));
+                return;
+            }
+        };
+        let step = if got > 0 {
+            framer.feed(&buf[scanned..], base + scanned as u64, &mut spans)
+        } else {
+            framer.finish(base + buf.len() as u64, &mut spans)
+        };
+        if let Err(e) = step {
+            let _ = tx.send(Msg::Fatal(frame_error(e)));
+            return;
+        }
+        for s in spans.drain(..) {
+            if s.start < base {
+                // The end of a skipped record: only its prefix was kept.
+                let prefix = skipping.take().map(|(_, p)| p).unwrap_or_default();
+                prefixes.push((inputs.len(), prefix));
+                inputs.push(Input {
+                    index: s.index,
+                    raw: 0..0,
+                    complete: false,
+                    size: s.end - s.start,
+                });
+            } else {
+                let (start, stop) = ((s.start - base) as usize, (s.end - base) as usize);
+                inputs.push(Input {
+                    index: s.index,
+                    raw: start..stop,
+                    complete: true,
+                    size: s.end - s.start,
+                });
+            }
+        }
+        let framed = base + buf.len() as u64;
+        let open = framer.open_record_start();
+        if let Some(open) = open {
+            if framed - open > MAX_RECORD_BYTES as u64 {
+                if skipping.is_none() {
+                    let from = open.saturating_sub(base) as usize;
+                    let keep = buf[from..(from + EXCERPT_BYTES).min(buf.len())].to_vec();
+                    skipping = Some((open, keep));
+                }
+                // Keep what precedes the open record; drop the record's bytes.
+                let cut = (open.saturating_sub(base) as usize).min(buf.len());
+                buf.truncate(cut);
+                if !inputs.is_empty()
+                    && !send(tx, &mut buf, &mut inputs, &mut prefixes, cut, framed)
+                {
+                    return;
+                }
+                buf.clear();
+                base = framed;
+                if got == 0 {
+                    break;
+                }
+                continue;
+            }
+        }
+        let full = inputs.len() >= engine.batch_records() || buf.len() >= batch_bytes;
+        if (full || got == 0) && !inputs.is_empty() {
+            let cut = open.map_or(buf.len(), |o| (o - base) as usize);
+            if !send(tx, &mut buf, &mut inputs, &mut prefixes, cut, framed) {
+                return;
+            }
+            base += cut as u64;
+        } else if inputs.is_empty() && open.is_none() {
+            // Only white space or blank lines so far: nothing to keep.
+            base += buf.len() as u64;
+            buf.clear();
+        }
+        if got == 0 {
+            break;
+        }
+    }
+}
+
+fn compute<'a>(
+    engine: &Engine,
+    rx: Receiver<Msg<Batch<'a>>>,
+    tx: Sender<Msg<(Batch<'a>, Vec<Chunk>)>>,
+) {
+    let mut reconciler = Reconciler::new();
+    let opts = engine.record_options();
+    for msg in rx {
+        let batch = match msg {
+            Msg::Batch(b) => b,
+            Msg::Fatal(e) => {
+                let _ = tx.send(Msg::Fatal(e));
+                return;
+            }
+        };
+        let data = batch.data.bytes();
+        let mut chunks: Vec<Chunk> = engine.pool.install(|| {
+            batch
+                .inputs
+                .par_chunks(engine.chunk_records())
+                .map(|inputs| WORKER.with(|w| w.borrow_mut().process(data, inputs, opts)))
+                .collect()
+        });
+        for chunk in &mut chunks {
+            reconciler.chunk(data, chunk);
+        }
+        if tx.send(Msg::Batch((batch, chunks))).is_err() {
+            return;
+        }
+    }
+}
+
+fn write(
+    engine: &Engine,
+    rx: Receiver<Msg<(Batch<'_>, Vec<Chunk>)>>,
+    sink: &mut dyn Sink,
+) -> Result<Summary, JobError> {
+    let mut summary = Summary::default();
+    let mut last_report = Instant::now();
+    for msg in rx {
+        let (batch, chunks) = match msg {
+            Msg::Batch(b) => b,
+            Msg::Fatal(e) => return fail(sink, summary, e),
+        };
+        let data = batch.data.bytes();
+        for chunk in &chunks {
+            for rec in &chunk.recs {
+                let record = Record {
+                    index: rec.index,
+                    op: rec.op,
+                    user: chunk.slice(&rec.user),
+                    raw_excerpt: rec.excerpt.as_ref().map(|r| chunk.slice(r)),
+                    errors: chunk.slice(&rec.errors),
+                    warnings: chunk.slice(&rec.warnings),
+                    matched: None,
+                    original: rec.complete.then(|| &data[rec.raw.clone()]),
+                };
+                let written = match rec.op {
+                    Op::Insert => sink.insert(&record),
+                    Op::Update => sink.update(&record),
+                    Op::Error => sink.error(&record),
+                };
+                if let Err(e) = written {
+                    return fail(
+                        sink,
+                        summary,
+                        JobError::io(ErrorKind::Output, "cannot write output", &e),
+                    );
+                }
+                let codes = |r: &std::ops::Range<u32>| {
+                    chunk.codes[r.start as usize..r.end as usize]
+                        .iter()
+                        .copied()
+                };
+                summary.count(rec.op, codes(&rec.error_codes), codes(&rec.warning_codes));
+            }
+        }
+        if let Some(progress) = engine.progress() {
+            if last_report.elapsed() >= Duration::from_millis(100) {
+                progress(summary.total, batch.framed_bytes);
+                last_report = Instant::now();
+            }
+        }
+    }
+    if let Err(e) = sink.finish(&summary) {
+        return Err(JobError::io(ErrorKind::Output, "cannot write output", &e));
+    }
+    Ok(summary)
+}

@@ -1,0 +1,372 @@
+//! The per-record stage that runs in parallel: parse, schema and hash rules, identity keys
+//! and the rendering of the record's output fragments.
+//!
+//! Work happens in [`Chunk`]s of consecutive records so that buffers are per chunk, not per
+//! record. Decisions that depend on earlier records (SPEC 5.2) are made afterwards, in order,
+//! by [`crate::reconcile`].
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use crate::doc::{Kind, Value};
+use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_minified, write_str};
+use crate::finding::{Code, FindingRef, Findings};
+use crate::parse::{MAX_RECORD_BYTES, Parsed, Parser, Unparsable};
+use crate::sink::Op;
+use crate::validate;
+
+/// Bytes of an unparsable record that its error line quotes.
+pub const EXCERPT_BYTES: usize = 256;
+
+/// The identity keys of SPEC 5.1, in the order conflicts are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Email = 0,
+    UserId = 1,
+    Username = 2,
+    Phone = 3,
+}
+
+impl KeyKind {
+    pub const ALL: [KeyKind; 4] = [
+        KeyKind::Email,
+        KeyKind::UserId,
+        KeyKind::Username,
+        KeyKind::Phone,
+    ];
+
+    pub const fn field(self) -> &'static str {
+        match self {
+            KeyKind::Email => "email",
+            KeyKind::UserId => "user_id",
+            KeyKind::Username => "username",
+            KeyKind::Phone => "phone_number",
+        }
+    }
+}
+
+/// One record's outcome inside a [`Chunk`]: ranges into the chunk's arenas.
+#[derive(Clone, Debug)]
+pub struct Rec {
+    pub index: u64,
+    pub op: Op,
+    /// The record's bytes within the batch data, and whether they are all there.
+    pub raw: Range<usize>,
+    pub complete: bool,
+    pub user: Range<u32>,
+    pub excerpt: Option<Range<u32>>,
+    pub errors: Range<u32>,
+    pub warnings: Range<u32>,
+    pub error_codes: Range<u32>,
+    pub warning_codes: Range<u32>,
+    /// Identity keys (lower-cased, prefixed) in the chunk's key arena, by [`KeyKind`]; only
+    /// for records without a schema error.
+    pub keys: [Option<Range<u32>>; 4],
+    pub schema_ok: bool,
+}
+
+/// The outcomes of consecutive records and the arenas they point into.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub buf: Vec<u8>,
+    pub keys: Vec<u8>,
+    pub codes: Vec<Code>,
+    pub recs: Vec<Rec>,
+}
+
+impl Chunk {
+    pub fn slice(&self, r: &Range<u32>) -> &[u8] {
+        &self.buf[r.start as usize..r.end as usize]
+    }
+
+    pub fn key(&self, r: &Range<u32>) -> &[u8] {
+        &self.keys[r.start as usize..r.end as usize]
+    }
+}
+
+/// What the engine is asked to decide, beyond the rules themselves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordOptions {
+    pub deny_warnings: bool,
+}
+
+/// A record to process: its bytes in the batch data and its position.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub index: u64,
+    pub raw: Range<usize>,
+    /// False when only a prefix of the record was kept (it was over the size limit).
+    pub complete: bool,
+    /// The record's real size, which differs from `raw.len()` when incomplete.
+    pub size: u64,
+}
+
+/// Per-thread scratch state, reused for every record.
+#[derive(Debug, Default)]
+pub struct Worker {
+    parser: Parser,
+    findings: Findings,
+    path: String,
+}
+
+impl Worker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Processes consecutive records of `data` into a new chunk.
+    pub fn process(&mut self, data: &[u8], inputs: &[Input], opts: RecordOptions) -> Chunk {
+        let mut chunk = Chunk::default();
+        chunk.recs.reserve(inputs.len());
+        chunk
+            .buf
+            .reserve(inputs.iter().map(|i| i.raw.len() + 64).sum());
+        for input in inputs {
+            self.one(data, input, opts, &mut chunk);
+        }
+        chunk
+    }
+
+    fn one(&mut self, data: &[u8], input: &Input, opts: RecordOptions, chunk: &mut Chunk) {
+        let raw = &data[input.raw.clone()];
+        self.findings.clear();
+        let mut rec = Rec {
+            index: input.index,
+            op: Op::Error,
+            raw: input.raw.clone(),
+            complete: input.complete,
+            user: 0..0,
+            excerpt: None,
+            errors: 0..0,
+            warnings: 0..0,
+            error_codes: 0..0,
+            warning_codes: 0..0,
+            keys: [None, None, None, None],
+            schema_ok: false,
+        };
+        if !input.complete || input.size > MAX_RECORD_BYTES as u64 {
+            unparsable(
+                &mut self.findings,
+                &Unparsable::TooLarge { bytes: input.size },
+            );
+            finish_unparsable(raw, &self.findings, &mut rec, chunk);
+            chunk.recs.push(rec);
+            return;
+        }
+        let (findings, path) = (&mut self.findings, &mut self.path);
+        self.parser.parse(raw, |parsed| match parsed {
+            Err(why) => {
+                unparsable(findings, &why);
+                finish_unparsable(raw, findings, &mut rec, chunk);
+            }
+            Ok(p) if Value::root(p.tape).kind() != Kind::Object => {
+                let got = Value::root(p.tape).kind().name();
+                findings.error(
+                    Code::InvalidType,
+                    "",
+                    format_args!("invalid type: {got} (expected object)"),
+                );
+                finish_unparsable(raw, findings, &mut rec, chunk);
+            }
+            Ok(p) => object(raw, &p, opts, findings, path, &mut rec, chunk),
+        });
+        chunk.recs.push(rec);
+    }
+}
+
+#[cold]
+fn unparsable(findings: &mut Findings, why: &Unparsable) {
+    match *why {
+        Unparsable::TooLarge { bytes } => findings.error(
+            Code::MaxSize,
+            "",
+            format_args!("the record is {bytes} bytes, over the limit of {MAX_RECORD_BYTES}"),
+        ),
+        Unparsable::TooDeep => findings.error(
+            Code::MaxDepth,
+            "",
+            format_args!(
+                "the record is nested deeper than {} levels",
+                crate::parse::MAX_DEPTH
+            ),
+        ),
+        Unparsable::Invalid { at, reason } => findings.error(
+            Code::InvalidJson,
+            "",
+            format_args!("Invalid JSON at byte {at} of the record: {reason}"),
+        ),
+    }
+}
+
+#[cold]
+fn finish_unparsable(raw: &[u8], findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
+    rec.user = push(chunk, |b| b.extend_from_slice(b"null"));
+    rec.excerpt = Some(push(chunk, |b| write_excerpt(b, raw, EXCERPT_BYTES)));
+    write_errors(findings, rec, chunk);
+}
+
+/// A record whose root is an object.
+fn object(
+    raw: &[u8],
+    p: &Parsed<'_>,
+    opts: RecordOptions,
+    findings: &mut Findings,
+    path: &mut String,
+    rec: &mut Rec,
+    chunk: &mut Chunk,
+) {
+    let root = Value::root(p.tape);
+    let id = validate::validate(root, raw.len(), findings, path);
+    if findings.has_errors() {
+        findings.clear_warnings();
+        rec.user = push(chunk, |b| write_masked(b, raw));
+        write_errors(findings, rec, chunk);
+        return;
+    }
+    rec.schema_ok = true;
+    if let Some(email) = id.email {
+        rec.keys[KeyKind::Email as usize] = Some(push_key(chunk, |k| lower_into(k, email)));
+    }
+    if let Some(uid) = id.user_id {
+        rec.keys[KeyKind::UserId as usize] = Some(push_key(chunk, |k| {
+            k.extend_from_slice(b"auth0|");
+            k.extend_from_slice(uid.as_bytes());
+        }));
+    }
+    if let Some(name) = id.username {
+        rec.keys[KeyKind::Username as usize] = Some(push_key(chunk, |k| lower_into(k, name)));
+    }
+    if let Some(phone) = id.phone_number {
+        rec.keys[KeyKind::Phone as usize] =
+            Some(push_key(chunk, |k| k.extend_from_slice(phone.as_bytes())));
+    }
+    if opts.deny_warnings && findings.has_warnings() {
+        findings.deny_warnings();
+        rec.user = push(chunk, |b| write_masked(b, raw));
+        write_errors(findings, rec, chunk);
+        return;
+    }
+    rec.op = Op::Insert;
+    rec.user = push(chunk, |b| write_insert_user(b, raw, p));
+    if findings.has_warnings() {
+        rec.warnings = push(chunk, |b| write_findings(b, findings.warnings()));
+        let start = chunk.codes.len() as u32;
+        chunk.codes.extend(findings.warnings().map(|w| w.code));
+        rec.warning_codes = start..chunk.codes.len() as u32;
+    }
+}
+
+fn lower_into(k: &mut Vec<u8>, s: &str) {
+    if s.is_ascii() {
+        k.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        k.extend_from_slice(s.to_lowercase().as_bytes());
+    }
+}
+
+fn push(chunk: &mut Chunk, f: impl FnOnce(&mut Vec<u8>)) -> Range<u32> {
+    let start = chunk.buf.len() as u32;
+    f(&mut chunk.buf);
+    start..chunk.buf.len() as u32
+}
+
+fn push_key(chunk: &mut Chunk, f: impl FnOnce(&mut Vec<u8>)) -> Range<u32> {
+    let start = chunk.keys.len() as u32;
+    f(&mut chunk.keys);
+    start..chunk.keys.len() as u32
+}
+
+fn write_errors(findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
+    rec.op = Op::Error;
+    rec.errors = push(chunk, |b| write_findings(b, findings.errors()));
+    let start = chunk.codes.len() as u32;
+    chunk.codes.extend(findings.errors().map(|e| e.code));
+    rec.error_codes = start..chunk.codes.len() as u32;
+}
+
+/// `[{"code":..,"message":..,"path":..},...]`; `path` is left out for path-less errors.
+pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef<'a>>) {
+    b.push(b'[');
+    for (i, f) in list.enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        b.extend_from_slice(b"{\"code\":\"");
+        b.extend_from_slice(f.code.as_str().as_bytes());
+        b.extend_from_slice(b"\",\"message\":");
+        write_str(b, f.message);
+        if let Some(path) = f.path {
+            b.extend_from_slice(b",\"path\":");
+            write_str(b, path);
+        }
+        b.push(b'}');
+    }
+    b.push(b']');
+}
+
+/// The insert `user`: the record as Auth0 stores it. Keys keep their order (a repeated key
+/// stands at its first position with its last value, as with `JSON.parse`); `user_id` gets
+/// its `auth0|` prefix; `email` and `username` are lower-cased; every other value is copied
+/// from the input, minified. Keys repeated deeper inside a value are copied as supplied:
+/// any JSON reader that keeps the last value (as Auth0's does) reads the same object.
+fn write_insert_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) {
+    // Ordinary records have a handful of members: keep them on the stack. Only a record
+    // with many repeated keys (valid records have at most 15 distinct ones) uses the heap.
+    const STACK: usize = 32;
+    let root = Value::root(p.tape);
+    let n = root.len();
+    let mut small = [("", root); STACK];
+    let mut large: Vec<(&str, Value<'_, '_>)> = Vec::new();
+    let members: &[(&str, Value<'_, '_>)] = if n <= STACK {
+        for (i, m) in root.entries().enumerate() {
+            small[i] = m;
+        }
+        &small[..n]
+    } else {
+        large.extend(root.entries());
+        &large
+    };
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    let mut written: HashSet<&str> = HashSet::new();
+    if n > STACK {
+        for (i, &(k, _)) in members.iter().enumerate() {
+            last.insert(k, i);
+        }
+    }
+    b.push(b'{');
+    let mut first = true;
+    for i in 0..n {
+        let key = members[i].0;
+        let j = if n <= STACK {
+            if members[..i].iter().any(|m| m.0 == key) {
+                continue;
+            }
+            members[i + 1..]
+                .iter()
+                .rposition(|m| m.0 == key)
+                .map_or(i, |r| i + 1 + r)
+        } else {
+            if !written.insert(key) {
+                continue;
+            }
+            last[key]
+        };
+        if !first {
+            b.push(b',');
+        }
+        first = false;
+        write_str(b, key);
+        b.push(b':');
+        match (key, members[j].1.as_str()) {
+            ("email" | "username", Some(s)) => write_lower_str(b, s),
+            ("user_id", Some(s)) => {
+                let start = b.len();
+                write_str(b, s);
+                // The prefix goes in after the opening quote.
+                b.splice(start + 1..start + 1, *b"auth0|");
+            }
+            _ => write_minified(b, &raw[p.spans[j].clone()]),
+        }
+    }
+    b.push(b'}');
+}

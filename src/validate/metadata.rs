@@ -1,0 +1,77 @@
+//! `app_metadata` and `user_metadata` (SPEC 2.3): forbidden top-level keys of
+//! `app_metadata`, and keys containing `.` or `$` at any depth in both.
+
+use super::{push_index, push_key};
+use crate::doc::{Kind, Value};
+use crate::finding::{Code, Findings};
+
+/// Top-level `app_metadata` keys Auth0 reserves (exact case).
+const FORBIDDEN_APP_KEYS: [&str; 18] = [
+    "__tenant",
+    "_id",
+    "blocked",
+    "clientID",
+    "created_at",
+    "email_verified",
+    "email",
+    "globalClientID",
+    "global_client_id",
+    "identities",
+    "lastIP",
+    "lastLogin",
+    "loginsCount",
+    "metadata",
+    "multifactor_last_modified",
+    "multifactor",
+    "updated_at",
+    "user_id",
+];
+
+pub(super) fn check(obj: Value<'_, '_>, app: bool, path: &mut String, out: &mut Findings) {
+    path.clear();
+    path.push_str(if app { "app_metadata" } else { "user_metadata" });
+    if app {
+        for (key, _) in obj.entries() {
+            if FORBIDDEN_APP_KEYS.contains(&key) {
+                let at = push_key(path, key);
+                out.error(
+                    Code::NotPassed,
+                    path,
+                    format_args!("Forbidden attribute in app_metadata: {key}"),
+                );
+                path.truncate(at);
+            }
+        }
+    }
+    keys(obj, path, out);
+    path.clear();
+}
+
+fn keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
+    match v.kind() {
+        Kind::Object => {
+            for (key, child) in v.entries() {
+                let at = push_key(path, key);
+                if key.bytes().any(|b| b == b'.' || b == b'$') {
+                    out.error(
+                        Code::Pattern,
+                        path,
+                        format_args!("String does not match pattern ^[^.$]*$"),
+                    );
+                }
+                keys(child, path, out);
+                path.truncate(at);
+            }
+        }
+        Kind::Array => {
+            for (i, child) in v.elements().enumerate() {
+                if matches!(child.kind(), Kind::Object | Kind::Array) {
+                    let at = push_index(path, i);
+                    keys(child, path, out);
+                    path.truncate(at);
+                }
+            }
+        }
+        _ => {}
+    }
+}
