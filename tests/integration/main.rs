@@ -1,0 +1,7 @@
+//! The integration tests: one binary, shared helpers in `common`.
+
+mod cases;
+mod cli;
+mod common;
+mod hostile;
+mod invariants;
