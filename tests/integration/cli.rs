@@ -1,1 +1,155 @@
-//! placeholder
+//! The binary: exit codes, file vs standard input, side files, a closed pipe.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::{bin, lines, root, run_bin, temp_dir, write_file};
+
+fn sample(name: &str) -> String {
+    root().join("testdata/sample").join(name).display().to_string()
+}
+
+#[test]
+fn file_and_stdin_give_identical_bytes_for_1_and_2_threads() {
+    for name in ["users.ndjson", "users.json"] {
+        let path = sample(name);
+        let bytes = std::fs::read(&path).expect("sample");
+        let file1 = run_bin(&["run", &path, "--threads", "1", "--quiet"], b"");
+        let file2 = run_bin(&["run", &path, "--threads", "2", "--quiet"], b"");
+        let stdin2 = run_bin(&["run", "-", "--threads", "2", "--quiet"], &bytes);
+        let stdin1 = run_bin(&["run", "--threads", "1", "--quiet"], &bytes);
+        assert!(file1.status.success(), "{}", String::from_utf8_lossy(&file1.stderr));
+        assert!(!file1.stdout.is_empty());
+        for other in [&file2, &stdin2, &stdin1] {
+            assert!(other.status.success());
+            assert!(file1.stdout == other.stdout, "{name}: outputs differ");
+        }
+        let out = lines(&file1.stdout);
+        assert_eq!(out.len(), 600);
+        for (i, l) in out.iter().enumerate() {
+            assert_eq!(l["index"], i);
+        }
+    }
+}
+
+#[test]
+fn exit_codes() {
+    let dir = temp_dir("exit");
+    let good = dir.join("good.json");
+    write_file(&good, br#"[{"email":"a@example.com"},{"email":"bad"}]"#);
+    let bad = dir.join("bad.json");
+    write_file(&bad, br#"[{"email":"a@example.com"},{"email":"b@example.com"},]"#);
+    let code = |args: &[&str]| run_bin(args, b"").status.code();
+    let g = good.display().to_string();
+    let b = bad.display().to_string();
+    assert_eq!(code(&["run", &g, "--quiet"]), Some(0));
+    assert_eq!(code(&["run", &g, "--quiet", "--fail-on-error"]), Some(3));
+    assert_eq!(code(&["run", &b, "--quiet"]), Some(1));
+    assert_eq!(code(&["run", "/nonexistent/users.json", "--quiet"]), Some(1));
+    assert_eq!(code(&["run", &dir.display().to_string(), "--quiet"]), Some(1));
+    assert_eq!(code(&["run", &g, "--no-such-flag"]), Some(2));
+    assert_eq!(code(&["frobnicate"]), Some(2));
+}
+
+#[test]
+fn a_malformed_array_file_writes_no_operation() {
+    let dir = temp_dir("malformed");
+    let bad = dir.join("bad.json");
+    write_file(&bad, b"[{\"email\":\"a@example.com\"},\n {\"email\":\"b@example.com\"} {}]");
+    let summary = dir.join("summary.json");
+    let out = run_bin(&["run", &bad.display().to_string(), "--summary", &summary.display().to_string()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "file input must not write before framing is checked");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2, column 28"), "{err}");
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!(s["status"], "failed");
+    assert_eq!(s["total"], 0);
+}
+
+#[test]
+fn a_malformed_array_on_stdin_keeps_what_was_written() {
+    let mut input = b"[".to_vec();
+    for i in 0..50_000 {
+        input.extend_from_slice(format!("{{\"email\":\"u{i}@example.com\"}},").as_bytes());
+    }
+    input.extend_from_slice(b"{\"email\":}]");
+    let dir = temp_dir("stdin-fail");
+    let summary = dir.join("s.json");
+    let out = run_bin(&["run", "-", "--quiet", "--summary", &summary.display().to_string()], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!(s["status"], "failed");
+    assert!(s["reason"].as_str().is_some_and(|r| r.contains("byte")), "{s}");
+    let written = lines(&out.stdout);
+    assert_eq!(written.len() as u64, s["total"].as_u64().unwrap_or(u64::MAX));
+    for (i, l) in written.iter().enumerate() {
+        assert_eq!(l["index"], i);
+    }
+}
+
+#[test]
+fn side_files_have_their_shapes() {
+    let dir = temp_dir("side");
+    let input = dir.join("in.ndjson");
+    write_file(&input, b"{\"email\":\"a@example.com\"}\n{\"email\":\"bad\",\"password_hash\":\"SECRET1\"}\n{\"email\":\n");
+    let (errors, failed, summary) = (dir.join("e.ndjson"), dir.join("f.json"), dir.join("s.json"));
+    let out = run_bin(
+        &[
+            "run",
+            &input.display().to_string(),
+            "--quiet",
+            "--errors",
+            &errors.display().to_string(),
+            "--failed-out",
+            &failed.display().to_string(),
+            "--summary",
+            &summary.display().to_string(),
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    let e = lines(&std::fs::read(&errors).expect("errors"));
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0]["index"], 1);
+    assert_eq!(e[0]["user"]["password_hash"], "*****");
+    assert_eq!(e[1]["errors"][0]["code"], "INVALID_JSON");
+    let f = std::fs::read(&failed).expect("failed");
+    let text = String::from_utf8_lossy(&f);
+    // The failed-records file holds the original bytes: the user's own file to fix.
+    assert!(text.contains("SECRET1"));
+    assert!(text.starts_with("[\n{\"email\":\"bad\""));
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!((s["total"].as_u64(), s["inserted"].as_u64(), s["failed"].as_u64()), (Some(3), Some(1), Some(2)));
+    assert_eq!(s["warnings"], 1);
+    assert_eq!(s["by_code"]["NO_PASSWORD"], 1);
+    assert_eq!(s["by_code"]["FORMAT"], 1);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("SECRET1"));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut input = Vec::new();
+    for i in 0..200_000 {
+        input.extend_from_slice(format!("{{\"email\":\"u{i}@example.com\"}}\n").as_bytes());
+    }
+    let dir = temp_dir("pipe");
+    let path = dir.join("big.ndjson");
+    write_file(&path, &input);
+    let mut child = Command::new(bin())
+        .args(["run", &path.display().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
