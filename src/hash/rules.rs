@@ -764,9 +764,15 @@ fn scrypt_params(
         // saturate rather than trust that.
         let memory = 128u128.saturating_mul(n as u128).saturating_mul(r as u128);
         if memory > SCRYPT_MAX_MEMORY {
+            // Named at the parameter the user supplied (cost first): that is what to change.
+            let path = if matches!(block_size, Field::Valid(_)) && matches!(cost, Field::Absent) {
+                "custom_password_hash.blockSize"
+            } else {
+                "custom_password_hash.cost"
+            };
             cx.warn(
                 Code::HashCostExcessive,
-                ROOT,
+                path,
                 format_args!(
                     "scrypt memory 128*cost*blockSize = {memory} bytes is above 1 GiB; a login could time out"
                 ),
@@ -826,7 +832,7 @@ mod tests {
         check_custom_password_hash_for_test(v, &mut again);
         assert_eq!(out.errors().len(), again.errors().len());
         let list = |it: &mut dyn Iterator<Item = crate::finding::FindingRef<'_>>| {
-            it.map(|f| (f.code, f.path.to_owned(), f.message.to_owned()))
+            it.map(|f| (f.code, f.path.unwrap_or_default().to_owned(), f.message.to_owned()))
                 .collect::<Vec<_>>()
         };
         let run = Run {
@@ -926,10 +932,10 @@ mod tests {
                 "password_hash" => {
                     let mut out = Findings::new();
                     super::super::check_password_hash(vec["value"].as_str().unwrap(), &mut out);
-                    let e: Items = out.errors().map(|f| (f.code, f.path.to_owned())).collect();
+                    let e: Items = out.errors().map(|f| (f.code, f.path.unwrap_or_default().to_owned())).collect();
                     let w: Items = out
                         .warnings()
-                        .map(|f| (f.code, f.path.to_owned()))
+                        .map(|f| (f.code, f.path.unwrap_or_default().to_owned()))
                         .collect();
                     (e, w)
                 }
@@ -1324,7 +1330,7 @@ mod tests {
                 }
                 let mut out = Findings::new();
                 assert!(parse_custom_password_hash(Value::root(&tape.0), &mut out).is_none());
-                let e: Items = out.errors().map(|f| (f.code, f.path.to_owned())).collect();
+                let e: Items = out.errors().map(|f| (f.code, f.path.unwrap_or_default().to_owned())).collect();
                 assert_eq!(e, items(&[(Code::InvalidType, path)]));
                 assert_eq!(
                     out.errors().next().unwrap().message,
@@ -2280,21 +2286,21 @@ mod tests {
         clean(&scrypt(&hex(32), r#","keylen":32,"cost":1048576"#));
         warnings(
             &scrypt(&hex(32), r#","keylen":32,"cost":2097152"#),
-            &[(Code::HashCostExcessive, ROOT)],
+            &[(Code::HashCostExcessive, "custom_password_hash.cost")],
         );
         warnings(
             &scrypt(&hex(32), r#","keylen":32,"cost":1048576,"blockSize":9"#),
-            &[(Code::HashCostExcessive, ROOT)],
+            &[(Code::HashCostExcessive, "custom_password_hash.cost")],
         );
         clean(&scrypt(&hex(32), r#","keylen":32,"blockSize":512"#));
         warnings(
             &scrypt(&hex(32), r#","keylen":32,"blockSize":513"#),
-            &[(Code::HashCostExcessive, ROOT)],
+            &[(Code::HashCostExcessive, "custom_password_hash.blockSize")],
         );
         message(
             &scrypt(&hex(32), r#","keylen":32,"cost":2097152"#),
             Code::HashCostExcessive,
-            ROOT,
+            COST,
             "scrypt memory 128*cost*blockSize = 2147483648 bytes is above 1 GiB; a login could time out",
         );
         // Huge values saturate instead of overflowing.
@@ -2303,7 +2309,7 @@ mod tests {
                 &hex(32),
                 r#","keylen":32,"cost":1.2379400392853803e27,"blockSize":1e30"#,
             ),
-            &[(Code::HashCostExcessive, ROOT)],
+            &[(Code::HashCostExcessive, COST)],
         );
         // An invalid cost or blockSize: no memory warning.
         only_errors(
