@@ -265,28 +265,26 @@ fn read_stream(engine: &Engine, reader: &mut dyn Read, tx: &Sender<Msg<Batch<'st
         }
         let framed = base + buf.len() as u64;
         let open = framer.open_record_start();
-        if let Some(open) = open {
-            if framed - open > MAX_RECORD_BYTES as u64 {
-                if skipping.is_none() {
-                    let from = open.saturating_sub(base) as usize;
-                    let keep = buf[from..(from + EXCERPT_BYTES).min(buf.len())].to_vec();
-                    skipping = Some((open, keep));
-                }
-                // Keep what precedes the open record; drop the record's bytes.
-                let cut = (open.saturating_sub(base) as usize).min(buf.len());
-                buf.truncate(cut);
-                if !inputs.is_empty()
-                    && !send(tx, &mut buf, &mut inputs, &mut prefixes, cut, framed)
-                {
-                    return;
-                }
-                buf.clear();
-                base = framed;
-                if got == 0 {
-                    break;
-                }
-                continue;
+        if let Some(open) = open
+            && framed - open > MAX_RECORD_BYTES as u64
+        {
+            if skipping.is_none() {
+                let from = open.saturating_sub(base) as usize;
+                let keep = buf[from..(from + EXCERPT_BYTES).min(buf.len())].to_vec();
+                skipping = Some((open, keep));
             }
+            // Keep what precedes the open record; drop the record's bytes.
+            let cut = (open.saturating_sub(base) as usize).min(buf.len());
+            buf.truncate(cut);
+            if !inputs.is_empty() && !send(tx, &mut buf, &mut inputs, &mut prefixes, cut, framed) {
+                return;
+            }
+            buf.clear();
+            base = framed;
+            if got == 0 {
+                break;
+            }
+            continue;
         }
         let full = inputs.len() >= engine.batch_records() || buf.len() >= batch_bytes;
         if (full || got == 0) && !inputs.is_empty() {
@@ -383,11 +381,11 @@ fn write(
                 summary.count(rec.op, codes(&rec.error_codes), codes(&rec.warning_codes));
             }
         }
-        if let Some(progress) = engine.progress() {
-            if last_report.elapsed() >= Duration::from_millis(100) {
-                progress(summary.total, batch.framed_bytes);
-                last_report = Instant::now();
-            }
+        if let Some(progress) = engine.progress()
+            && last_report.elapsed() >= Duration::from_millis(100)
+        {
+            progress(summary.total, batch.framed_bytes);
+            last_report = Instant::now();
         }
     }
     if let Err(e) = sink.finish(&summary) {

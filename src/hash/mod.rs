@@ -396,7 +396,13 @@ mod tests {
 
     fn errors(out: &Findings) -> Vec<(Code, String, String)> {
         out.errors()
-            .map(|e| (e.code, e.path.unwrap_or_default().to_owned(), e.message.to_owned()))
+            .map(|e| {
+                (
+                    e.code,
+                    e.path.unwrap_or_default().to_owned(),
+                    e.message.to_owned(),
+                )
+            })
             .collect()
     }
 

@@ -832,8 +832,14 @@ mod tests {
         check_custom_password_hash_for_test(v, &mut again);
         assert_eq!(out.errors().len(), again.errors().len());
         let list = |it: &mut dyn Iterator<Item = crate::finding::FindingRef<'_>>| {
-            it.map(|f| (f.code, f.path.unwrap_or_default().to_owned(), f.message.to_owned()))
-                .collect::<Vec<_>>()
+            it.map(|f| {
+                (
+                    f.code,
+                    f.path.unwrap_or_default().to_owned(),
+                    f.message.to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
         };
         let run = Run {
             errors: list(&mut out.errors()),
@@ -932,7 +938,10 @@ mod tests {
                 "password_hash" => {
                     let mut out = Findings::new();
                     super::super::check_password_hash(vec["value"].as_str().unwrap(), &mut out);
-                    let e: Items = out.errors().map(|f| (f.code, f.path.unwrap_or_default().to_owned())).collect();
+                    let e: Items = out
+                        .errors()
+                        .map(|f| (f.code, f.path.unwrap_or_default().to_owned()))
+                        .collect();
                     let w: Items = out
                         .warnings()
                         .map(|f| (f.code, f.path.unwrap_or_default().to_owned()))
@@ -1330,7 +1339,10 @@ mod tests {
                 }
                 let mut out = Findings::new();
                 assert!(parse_custom_password_hash(Value::root(&tape.0), &mut out).is_none());
-                let e: Items = out.errors().map(|f| (f.code, f.path.unwrap_or_default().to_owned())).collect();
+                let e: Items = out
+                    .errors()
+                    .map(|f| (f.code, f.path.unwrap_or_default().to_owned()))
+                    .collect();
                 assert_eq!(e, items(&[(Code::InvalidType, path)]));
                 assert_eq!(
                     out.errors().next().unwrap().message,

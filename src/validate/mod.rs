@@ -119,14 +119,14 @@ pub fn validate<'a>(
                 }
             }
             "picture" => {
-                if let Some(s) = string(value, key, out) {
-                    if !strings::is_absolute_http_url(s) {
-                        out.warn(
-                            Code::PictureNotUrl,
-                            key,
-                            format_args!("picture is not an absolute http(s) URL"),
-                        );
-                    }
+                if let Some(s) = string(value, key, out)
+                    && !strings::is_absolute_http_url(s)
+                {
+                    out.warn(
+                        Code::PictureNotUrl,
+                        key,
+                        format_args!("picture is not an absolute http(s) URL"),
+                    );
                 }
             }
             "password_hash" => {
@@ -182,14 +182,14 @@ pub fn validate<'a>(
             format_args!("no password hash: the user must reset the password at first login"),
         );
     }
-    if let Some(uid) = id.user_id {
-        if uid.starts_with("auth0|") {
-            out.warn(
-                Code::DoublePrefix,
-                "user_id",
-                format_args!("user_id already starts with auth0|; Auth0 stores it as auth0|{uid}"),
-            );
-        }
+    if let Some(uid) = id.user_id
+        && uid.starts_with("auth0|")
+    {
+        out.warn(
+            Code::DoublePrefix,
+            "user_id",
+            format_args!("user_id already starts with auth0|; Auth0 stores it as auth0|{uid}"),
+        );
     }
     if raw_len > PROFILE_WARN_BYTES {
         out.warn(

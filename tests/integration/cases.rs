@@ -124,10 +124,10 @@ fn check_case(file: &str, case: &Value) -> Result<(), String> {
                 want_list("warnings")
             ));
         }
-        if let Some(user) = want.get("user") {
-            if &line["user"] != user {
-                return Err(format!("{}: user differs from {user}", ctx()));
-            }
+        if let Some(user) = want.get("user")
+            && &line["user"] != user
+        {
+            return Err(format!("{}: user differs from {user}", ctx()));
         }
     }
     Ok(())

@@ -8,7 +8,11 @@ use serde_json::Value;
 use crate::common::{bin, lines, root, run_bin, temp_dir, write_file};
 
 fn sample(name: &str) -> String {
-    root().join("testdata/sample").join(name).display().to_string()
+    root()
+        .join("testdata/sample")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -20,7 +24,11 @@ fn file_and_stdin_give_identical_bytes_for_1_and_2_threads() {
         let file2 = run_bin(&["run", &path, "--threads", "2", "--quiet"], b"");
         let stdin2 = run_bin(&["run", "-", "--threads", "2", "--quiet"], &bytes);
         let stdin1 = run_bin(&["run", "--threads", "1", "--quiet"], &bytes);
-        assert!(file1.status.success(), "{}", String::from_utf8_lossy(&file1.stderr));
+        assert!(
+            file1.status.success(),
+            "{}",
+            String::from_utf8_lossy(&file1.stderr)
+        );
         assert!(!file1.stdout.is_empty());
         for other in [&file2, &stdin2, &stdin1] {
             assert!(other.status.success());
@@ -40,15 +48,24 @@ fn exit_codes() {
     let good = dir.join("good.json");
     write_file(&good, br#"[{"email":"a@example.com"},{"email":"bad"}]"#);
     let bad = dir.join("bad.json");
-    write_file(&bad, br#"[{"email":"a@example.com"},{"email":"b@example.com"},]"#);
+    write_file(
+        &bad,
+        br#"[{"email":"a@example.com"},{"email":"b@example.com"},]"#,
+    );
     let code = |args: &[&str]| run_bin(args, b"").status.code();
     let g = good.display().to_string();
     let b = bad.display().to_string();
     assert_eq!(code(&["run", &g, "--quiet"]), Some(0));
     assert_eq!(code(&["run", &g, "--quiet", "--fail-on-error"]), Some(3));
     assert_eq!(code(&["run", &b, "--quiet"]), Some(1));
-    assert_eq!(code(&["run", "/nonexistent/users.json", "--quiet"]), Some(1));
-    assert_eq!(code(&["run", &dir.display().to_string(), "--quiet"]), Some(1));
+    assert_eq!(
+        code(&["run", "/nonexistent/users.json", "--quiet"]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["run", &dir.display().to_string(), "--quiet"]),
+        Some(1)
+    );
     assert_eq!(code(&["run", &g, "--no-such-flag"]), Some(2));
     assert_eq!(code(&["frobnicate"]), Some(2));
 }
@@ -57,14 +74,29 @@ fn exit_codes() {
 fn a_malformed_array_file_writes_no_operation() {
     let dir = temp_dir("malformed");
     let bad = dir.join("bad.json");
-    write_file(&bad, b"[{\"email\":\"a@example.com\"},\n {\"email\":\"b@example.com\"} {}]");
+    write_file(
+        &bad,
+        b"[{\"email\":\"a@example.com\"},\n {\"email\":\"b@example.com\"} {}]",
+    );
     let summary = dir.join("summary.json");
-    let out = run_bin(&["run", &bad.display().to_string(), "--summary", &summary.display().to_string()], b"");
+    let out = run_bin(
+        &[
+            "run",
+            &bad.display().to_string(),
+            "--summary",
+            &summary.display().to_string(),
+        ],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty(), "file input must not write before framing is checked");
+    assert!(
+        out.stdout.is_empty(),
+        "file input must not write before framing is checked"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2, column 28"), "{err}");
-    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
     assert_eq!(s["status"], "failed");
     assert_eq!(s["total"], 0);
 }
@@ -78,13 +110,29 @@ fn a_malformed_array_on_stdin_keeps_what_was_written() {
     input.extend_from_slice(b"{\"email\":}]");
     let dir = temp_dir("stdin-fail");
     let summary = dir.join("s.json");
-    let out = run_bin(&["run", "-", "--quiet", "--summary", &summary.display().to_string()], &input);
+    let out = run_bin(
+        &[
+            "run",
+            "-",
+            "--quiet",
+            "--summary",
+            &summary.display().to_string(),
+        ],
+        &input,
+    );
     assert_eq!(out.status.code(), Some(1));
-    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
     assert_eq!(s["status"], "failed");
-    assert!(s["reason"].as_str().is_some_and(|r| r.contains("byte")), "{s}");
+    assert!(
+        s["reason"].as_str().is_some_and(|r| r.contains("byte")),
+        "{s}"
+    );
     let written = lines(&out.stdout);
-    assert_eq!(written.len() as u64, s["total"].as_u64().unwrap_or(u64::MAX));
+    assert_eq!(
+        written.len() as u64,
+        s["total"].as_u64().unwrap_or(u64::MAX)
+    );
     for (i, l) in written.iter().enumerate() {
         assert_eq!(l["index"], i);
     }
@@ -121,8 +169,16 @@ fn side_files_have_their_shapes() {
     // The failed-records file holds the original bytes: the user's own file to fix.
     assert!(text.contains("SECRET1"));
     assert!(text.starts_with("[\n{\"email\":\"bad\""));
-    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
-    assert_eq!((s["total"].as_u64(), s["inserted"].as_u64(), s["failed"].as_u64()), (Some(3), Some(1), Some(2)));
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!(
+        (
+            s["total"].as_u64(),
+            s["inserted"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
     assert_eq!(s["warnings"], 1);
     assert_eq!(s["by_code"]["NO_PASSWORD"], 1);
     assert_eq!(s["by_code"]["FORMAT"], 1);

@@ -27,7 +27,13 @@ fn a_record_of_exactly_1_mib_passes_and_one_byte_more_is_max_size() {
 
 #[test]
 fn deep_nesting_is_max_depth_not_a_crash() {
-    let deep = |n: usize| format!("{{\"email\":\"a@example.com\",\"app_metadata\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+    let deep = |n: usize| {
+        format!(
+            "{{\"email\":\"a@example.com\",\"app_metadata\":{}1{}}}",
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
     let input = format!("{}\n{}\n", deep(10_000), deep(100));
     let (out, _) = run_all(input.as_bytes(), false);
     let l = lines(&out);
@@ -105,10 +111,14 @@ fn secrets_never_reach_an_error_line() {
     ];
     let input = records.join("\n") + "\n";
     let out = run_bin(&["run", "-", "--quiet"], input.as_bytes());
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     let l = lines(&out.stdout);
     assert_eq!(l.len(), records.len());
-    assert!(l.iter().all(|l| l["op"] == "error"), "every record fails in its own way");
+    assert!(
+        l.iter().all(|l| l["op"] == "error"),
+        "every record fails in its own way"
+    );
     assert!(!text.contains("MARKER"), "a secret leaked:\n{text}");
 }
 

@@ -12,7 +12,17 @@ fn generate(dir: &std::path::Path, format: &str, users: u32) -> std::path::PathB
     let out = dir.join(format!("users.{format}"));
     let status = Command::new("python3")
         .arg(root().join("testdata/gen/gen_users.py"))
-        .args(["--users", &users.to_string(), "--seed", "42", "--format", format, "--dup-rate", "0.05", "--out"])
+        .args([
+            "--users",
+            &users.to_string(),
+            "--seed",
+            "42",
+            "--format",
+            format,
+            "--dup-rate",
+            "0.05",
+            "--out",
+        ])
         .arg(&out)
         .stdout(std::process::Stdio::null())
         .status()
@@ -29,10 +39,22 @@ fn invariants_on_200k_generated_users() {
     let array = generate(&dir, "json", users);
     let summary = dir.join("summary.json");
     let base = run_bin(
-        &["run", &ndjson.display().to_string(), "--threads", "2", "--quiet", "--summary", &summary.display().to_string()],
+        &[
+            "run",
+            &ndjson.display().to_string(),
+            "--threads",
+            "2",
+            "--quiet",
+            "--summary",
+            &summary.display().to_string(),
+        ],
         b"",
     );
-    assert!(base.status.success(), "{}", String::from_utf8_lossy(&base.stderr));
+    assert!(
+        base.status.success(),
+        "{}",
+        String::from_utf8_lossy(&base.stderr)
+    );
 
     let mut count = [0u64; 3];
     let mut n = 0u64;
@@ -48,18 +70,53 @@ fn invariants_on_200k_generated_users() {
         n += 1;
     }
     assert_eq!(n, u64::from(users), "one line per record");
-    let s: Value = serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
     assert_eq!(s["total"], n);
-    assert_eq!((s["inserted"].as_u64(), s["updated"].as_u64(), s["failed"].as_u64()), (Some(count[0]), Some(count[1]), Some(count[2])));
-    assert!(count[2] > 0 && count[0] > count[2], "the generator's defects and duplicates show up: {count:?}");
+    assert_eq!(
+        (
+            s["inserted"].as_u64(),
+            s["updated"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(count[0]), Some(count[1]), Some(count[2]))
+    );
+    assert!(
+        count[2] > 0 && count[0] > count[2],
+        "the generator's defects and duplicates show up: {count:?}"
+    );
 
-    let one_thread = run_bin(&["run", &ndjson.display().to_string(), "--threads", "1", "--quiet"], b"");
-    assert!(one_thread.stdout == base.stdout, "1 thread differs from 2 threads");
+    let one_thread = run_bin(
+        &[
+            "run",
+            &ndjson.display().to_string(),
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+        b"",
+    );
+    assert!(
+        one_thread.stdout == base.stdout,
+        "1 thread differs from 2 threads"
+    );
     let bytes = std::fs::read(&ndjson).expect("input");
     let stdin = run_bin(&["run", "-", "--threads", "2", "--quiet"], &bytes);
     assert!(stdin.stdout == base.stdout, "stdin differs from file");
-    let from_array = run_bin(&["run", &array.display().to_string(), "--threads", "2", "--quiet"], b"");
+    let from_array = run_bin(
+        &[
+            "run",
+            &array.display().to_string(),
+            "--threads",
+            "2",
+            "--quiet",
+        ],
+        b"",
+    );
     assert!(from_array.status.success());
-    assert!(from_array.stdout == base.stdout, "the JSON array gives other decisions than NDJSON");
+    assert!(
+        from_array.stdout == base.stdout,
+        "the JSON array gives other decisions than NDJSON"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
