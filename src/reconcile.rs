@@ -68,9 +68,9 @@ impl Reconciler {
                     .error_verbatim(Code::DuplicatedUser, field, &msg);
             }
         }
-        let raw = data[chunk.recs[r].raw.clone()].to_vec();
+        let raw = &data[chunk.recs[r].raw.clone()];
         let start = chunk.buf.len() as u32;
-        write_masked(&mut chunk.buf, &raw);
+        write_masked(&mut chunk.buf, raw);
         let user = start..chunk.buf.len() as u32;
         let start = chunk.buf.len() as u32;
         write_findings(&mut chunk.buf, self.findings.errors());

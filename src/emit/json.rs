@@ -131,7 +131,6 @@ impl Masker<'_, '_> {
 
     /// Skips a value without writing it.
     fn skip(&mut self) {
-        let start = self.i;
         let mut depth = 0usize;
         while self.i < self.raw.len() {
             let b = self.raw[self.i];
@@ -160,7 +159,6 @@ impl Masker<'_, '_> {
             }
             self.i += 1;
         }
-        let _ = start;
     }
 
     fn value(&mut self, zone: Zone, key: Option<&str>) {
