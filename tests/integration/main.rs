@@ -3,5 +3,6 @@
 mod cases;
 mod cli;
 mod common;
+mod differential;
 mod hostile;
 mod invariants;
