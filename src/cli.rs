@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use user_import::{Builder, NdjsonSink, Status, Summary};
+use user_import::{
+    Builder, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot, SnapshotOptions, Status,
+    Summary,
+};
 
 /// Exit codes (SPEC 6.4).
 const EXIT_FAILED: u8 = 1;
@@ -29,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Decide every record of a users file (JSON array or NDJSON): insert or error.
+    /// Decide every record of a users file (JSON array or NDJSON): insert, update or error.
     Run(RunArgs),
 }
 
@@ -37,6 +40,28 @@ enum Command {
 struct RunArgs {
     /// The users file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
+    /// An export of the target connection's existing users (Auth0's NDJSON, or a JSON
+    /// array); repeat for several files.
+    #[arg(long, value_name = "PATH")]
+    existing: Vec<PathBuf>,
+    /// The target connection: existing users of other connections keep only their user_id.
+    #[arg(long, value_name = "NAME")]
+    connection: Option<String>,
+    /// Update existing users that match instead of failing the record.
+    #[arg(long)]
+    upsert: bool,
+    /// The key that finds the existing user to update.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KEY",
+        requires = "upsert",
+        default_value = "email"
+    )]
+    match_on: MatchKey,
+    /// Deep-merge the existing user's metadata into the update (needs metadata in the export).
+    #[arg(long, requires = "upsert")]
+    merge_metadata: bool,
     /// Write the operations stream here instead of standard output.
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
@@ -63,6 +88,13 @@ struct RunArgs {
     quiet: bool,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MatchKey {
+    Email,
+    #[value(name = "user_id")]
+    UserId,
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -87,7 +119,12 @@ fn run(args: RunArgs) -> ExitCode {
     let show_progress = !args.quiet && io::stderr().is_terminal();
     let mut builder = Builder::new()
         .threads(args.threads)
-        .deny_warnings(args.deny_warnings);
+        .deny_warnings(args.deny_warnings)
+        .merge_metadata(args.merge_metadata)
+        .upsert(args.upsert.then_some(match args.match_on {
+            MatchKey::Email => MatchOn::Email,
+            MatchKey::UserId => MatchOn::UserId,
+        }));
     let started = Instant::now();
     if show_progress {
         builder = builder.progress(Arc::new(move |records, bytes| {
@@ -99,13 +136,6 @@ fn run(args: RunArgs) -> ExitCode {
             );
         }));
     }
-    let engine = match builder.build() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("user-import: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
     let out: Box<dyn Write> = match &args.out {
         Some(p) => match create(p) {
             Ok(w) => Box::new(w),
@@ -135,6 +165,26 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    if !args.existing.is_empty() {
+        match load_existing(&args) {
+            Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
+            Err(e) => {
+                eprintln!("user-import: job failed: {e}");
+                // No record was decided; the summary file still says why.
+                let mut summary = Summary::default();
+                summary.status = Status::Failed(e.to_string());
+                let _ = sink.finish(&summary);
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    }
+    let engine = match builder.build() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     let result = match args.file.as_deref() {
         None => engine.run_reader(io::stdin(), &mut sink),
         Some(p) if p.as_os_str() == "-" => engine.run_reader(io::stdin(), &mut sink),
@@ -160,6 +210,35 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+/// Loads the existing users, saying how long it took and whether keys were held twice.
+fn load_existing(args: &RunArgs) -> Result<Snapshot, JobError> {
+    let started = Instant::now();
+    let sources = args
+        .existing
+        .iter()
+        .map(|p| ExportSource::Path(p.clone()))
+        .collect();
+    let opts = SnapshotOptions {
+        connection: args.connection.clone(),
+        threads: args.threads,
+    };
+    let snapshot = Snapshot::load(sources, &opts)?;
+    if snapshot.held_twice() > 0 {
+        eprintln!(
+            "user-import: {} keys of existing users are held by more than one user in the same scope; the first in the export's order is the one matched",
+            snapshot.held_twice()
+        );
+    }
+    if !args.quiet {
+        eprintln!(
+            "user-import: {} existing users loaded in {:.2} s",
+            snapshot.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(snapshot)
 }
 
 fn report(s: &Summary, started: Instant) {

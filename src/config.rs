@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, JobError};
+use crate::existing::{Existing, MatchOn};
 use crate::record::RecordOptions;
+use crate::snapshot::Snapshot;
 
 /// A progress callback: records decided and input bytes framed so far.
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -17,6 +19,9 @@ pub struct Builder {
     chunk_records: usize,
     read_bytes: usize,
     progress: Option<ProgressFn>,
+    existing: Option<Arc<Snapshot>>,
+    upsert: Option<MatchOn>,
+    merge_metadata: bool,
 }
 
 impl std::fmt::Debug for Builder {
@@ -26,6 +31,9 @@ impl std::fmt::Debug for Builder {
             .field("deny_warnings", &self.deny_warnings)
             .field("batch_records", &self.batch_records)
             .field("chunk_records", &self.chunk_records)
+            .field("existing_users", &self.existing.as_ref().map(|s| s.len()))
+            .field("upsert", &self.upsert)
+            .field("merge_metadata", &self.merge_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -39,6 +47,9 @@ impl Default for Builder {
             chunk_records: 256,
             read_bytes: 1 << 20,
             progress: None,
+            existing: None,
+            upsert: None,
+            merge_metadata: false,
         }
     }
 }
@@ -86,6 +97,26 @@ impl Builder {
         self
     }
 
+    /// The existing users to reconcile against (SPEC 5.3). By default, none.
+    pub fn existing(mut self, snapshot: Arc<Snapshot>) -> Self {
+        self.existing = Some(snapshot);
+        self
+    }
+
+    /// Update existing users that match on `on` instead of failing them (SPEC 5.4). By
+    /// default, off (`None`). Without existing users it changes nothing.
+    pub fn upsert(mut self, on: Option<MatchOn>) -> Self {
+        self.upsert = on;
+        self
+    }
+
+    /// With upsert, deep-merge the existing user's metadata into the update. By default,
+    /// off.
+    pub fn merge_metadata(mut self, yes: bool) -> Self {
+        self.merge_metadata = yes;
+        self
+    }
+
     pub fn build(self) -> Result<Engine, JobError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
@@ -110,9 +141,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub(crate) fn record_options(&self) -> RecordOptions {
+    pub(crate) fn record_options(&self) -> RecordOptions<'_> {
         RecordOptions {
             deny_warnings: self.cfg.deny_warnings,
+            existing: self.cfg.existing.as_deref().map(|snapshot| Existing {
+                snapshot,
+                upsert: self.cfg.upsert,
+                merge_metadata: self.cfg.merge_metadata,
+            }),
         }
     }
 

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Input,
     /// The JSON array is malformed (or the input is neither an array nor NDJSON).
     Framing,
+    /// An existing-users file is unreadable or malformed.
+    Snapshot,
     /// Writing the output failed (including a closed pipe).
     Output,
     /// The engine was configured wrongly.

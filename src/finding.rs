@@ -227,6 +227,11 @@ impl Findings {
         self.warnings.push(f);
     }
 
+    /// Keeps only the warnings whose code passes `keep`.
+    pub fn retain_warnings(&mut self, mut keep: impl FnMut(Code) -> bool) {
+        self.warnings.retain(|w| keep(w.code));
+    }
+
     /// Drops every warning (an error line carries none).
     pub fn clear_warnings(&mut self) {
         self.warnings.clear();

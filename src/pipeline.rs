@@ -358,7 +358,12 @@ fn write(
                     raw_excerpt: rec.excerpt.as_ref().map(|r| chunk.slice(r)),
                     errors: chunk.slice(&rec.errors),
                     warnings: chunk.slice(&rec.warnings),
-                    matched: None,
+                    matched: rec.matched.as_ref().map(|(id, on)| {
+                        (
+                            std::str::from_utf8(chunk.slice(id)).unwrap_or_default(),
+                            on.name(),
+                        )
+                    }),
                     original: rec.complete.then(|| &data[rec.raw.clone()]),
                 };
                 let written = match rec.op {

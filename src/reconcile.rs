@@ -79,6 +79,7 @@ impl Reconciler {
         chunk.codes.extend(self.findings.errors().map(|e| e.code));
         let rec = &mut chunk.recs[r];
         rec.op = Op::Error;
+        rec.matched = None;
         rec.user = user;
         rec.errors = errors;
         rec.warnings = 0..0;

@@ -10,6 +10,8 @@ use std::ops::Range;
 
 use crate::doc::{Kind, Value};
 use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_minified, write_str};
+use crate::emit::merge::write_merged;
+use crate::existing::{self, Existing, MatchOn, UPSERTABLE, Verdict};
 use crate::finding::{Code, FindingRef, Findings};
 use crate::parse::{MAX_RECORD_BYTES, Parsed, Parser, Unparsable};
 use crate::sink::Op;
@@ -63,6 +65,8 @@ pub struct Rec {
     /// for records without a schema error.
     pub keys: [Option<Range<u32>>; 4],
     pub schema_ok: bool,
+    /// For an update: the matched user's id (in `buf`) and the key that matched.
+    pub matched: Option<(Range<u32>, MatchOn)>,
 }
 
 /// The outcomes of consecutive records and the arenas they point into.
@@ -86,8 +90,10 @@ impl Chunk {
 
 /// What the engine is asked to decide, beyond the rules themselves.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RecordOptions {
+pub struct RecordOptions<'s> {
     pub deny_warnings: bool,
+    /// The existing users, when the job has any (SPEC 5.3, 5.4).
+    pub existing: Option<Existing<'s>>,
 }
 
 /// A record to process: its bytes in the batch data and its position.
@@ -107,6 +113,7 @@ pub struct Worker {
     parser: Parser,
     findings: Findings,
     path: String,
+    scratch: existing::Scratch,
 }
 
 impl Worker {
@@ -115,7 +122,7 @@ impl Worker {
     }
 
     /// Processes consecutive records of `data` into a new chunk.
-    pub fn process(&mut self, data: &[u8], inputs: &[Input], opts: RecordOptions) -> Chunk {
+    pub fn process(&mut self, data: &[u8], inputs: &[Input], opts: RecordOptions<'_>) -> Chunk {
         let mut chunk = Chunk::default();
         chunk.recs.reserve(inputs.len());
         chunk
@@ -127,7 +134,7 @@ impl Worker {
         chunk
     }
 
-    fn one(&mut self, data: &[u8], input: &Input, opts: RecordOptions, chunk: &mut Chunk) {
+    fn one(&mut self, data: &[u8], input: &Input, opts: RecordOptions<'_>, chunk: &mut Chunk) {
         let raw = &data[input.raw.clone()];
         self.findings.clear();
         let mut rec = Rec {
@@ -143,6 +150,7 @@ impl Worker {
             warning_codes: 0..0,
             keys: [None, None, None, None],
             schema_ok: false,
+            matched: None,
         };
         if !input.complete || input.size > MAX_RECORD_BYTES as u64 {
             unparsable(
@@ -153,22 +161,26 @@ impl Worker {
             chunk.recs.push(rec);
             return;
         }
-        let (findings, path) = (&mut self.findings, &mut self.path);
+        let mut ctx = Ctx {
+            findings: &mut self.findings,
+            path: &mut self.path,
+            scratch: &mut self.scratch,
+        };
         self.parser.parse(raw, |parsed| match parsed {
             Err(why) => {
-                unparsable(findings, &why);
-                finish_unparsable(raw, findings, &mut rec, chunk);
+                unparsable(ctx.findings, &why);
+                finish_unparsable(raw, ctx.findings, &mut rec, chunk);
             }
             Ok(p) if Value::root(p.tape).kind() != Kind::Object => {
                 let got = Value::root(p.tape).kind().name();
-                findings.error(
+                ctx.findings.error(
                     Code::InvalidType,
                     "",
                     format_args!("invalid type: {got} (expected object)"),
                 );
-                finish_unparsable(raw, findings, &mut rec, chunk);
+                finish_unparsable(raw, ctx.findings, &mut rec, chunk);
             }
-            Ok(p) => object(raw, &p, opts, findings, path, &mut rec, chunk),
+            Ok(p) => object(raw, &p, opts, &mut ctx, &mut rec, chunk),
         });
         chunk.recs.push(rec);
     }
@@ -205,18 +217,25 @@ fn finish_unparsable(raw: &[u8], findings: &Findings, rec: &mut Rec, chunk: &mut
     write_errors(findings, rec, chunk);
 }
 
+/// The worker's scratch state, lent to one record.
+struct Ctx<'w> {
+    findings: &'w mut Findings,
+    path: &'w mut String,
+    scratch: &'w mut existing::Scratch,
+}
+
 /// A record whose root is an object.
 fn object(
     raw: &[u8],
     p: &Parsed<'_>,
-    opts: RecordOptions,
-    findings: &mut Findings,
-    path: &mut String,
+    opts: RecordOptions<'_>,
+    ctx: &mut Ctx<'_>,
     rec: &mut Rec,
     chunk: &mut Chunk,
 ) {
+    let findings = &mut *ctx.findings;
     let root = Value::root(p.tape);
-    let id = validate::validate(root, raw.len(), findings, path);
+    let id = validate::validate(root, raw.len(), findings, ctx.path);
     if findings.has_errors() {
         findings.clear_warnings();
         rec.user = push(chunk, |b| write_masked(b, raw));
@@ -240,14 +259,39 @@ fn object(
         rec.keys[KeyKind::Phone as usize] =
             Some(push_key(chunk, |k| k.extend_from_slice(phone.as_bytes())));
     }
-    if opts.deny_warnings && findings.has_warnings() {
-        findings.deny_warnings();
+    let verdict = match &opts.existing {
+        None => Verdict::Insert,
+        Some(ex) => {
+            let keys = std::array::from_fn(|i| rec.keys[i].as_ref().map(|r| chunk.key(r)));
+            existing::decide(ex, keys, root, findings, ctx.scratch)
+        }
+    };
+    if verdict == Verdict::Fail || (opts.deny_warnings && findings.has_warnings()) {
+        // Conflicts come before warnings (SPEC 10): a conflicting record is never denied.
+        if verdict != Verdict::Fail {
+            findings.deny_warnings();
+        }
         rec.user = push(chunk, |b| write_masked(b, raw));
         write_errors(findings, rec, chunk);
         return;
     }
-    rec.op = Op::Insert;
-    rec.user = push(chunk, |b| write_insert_user(b, raw, p));
+    match (verdict, &opts.existing) {
+        (Verdict::Update(m), Some(ex)) => {
+            rec.op = Op::Update;
+            let on = ex.upsert.unwrap_or_default();
+            // The path buffer is free by now; it holds the id on its way into the chunk.
+            let mut s = std::mem::take(ctx.path);
+            ex.snapshot.user(m).string("user_id", &mut s);
+            let id = push(chunk, |b| b.extend_from_slice(s.as_bytes()));
+            *ctx.path = s;
+            rec.matched = Some((id, on));
+            rec.user = push(chunk, |b| write_update_user(b, raw, p, ex, m));
+        }
+        _ => {
+            rec.op = Op::Insert;
+            rec.user = push(chunk, |b| write_insert_user(b, raw, p));
+        }
+    }
     if findings.has_warnings() {
         rec.warnings = push(chunk, |b| write_findings(b, findings.warnings()));
         let start = chunk.codes.len() as u32;
@@ -256,7 +300,8 @@ fn object(
     }
 }
 
-fn lower_into(k: &mut Vec<u8>, s: &str) {
+/// Appends `s` lower-cased as JavaScript's `toLowerCase` does (full Unicode).
+pub fn lower_into(k: &mut Vec<u8>, s: &str) {
     if s.is_ascii() {
         k.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
     } else {
@@ -310,6 +355,50 @@ pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef
 /// from the input, minified. Keys repeated deeper inside a value are copied as supplied:
 /// any JSON reader that keeps the last value (as Auth0's does) reads the same object.
 fn write_insert_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) {
+    write_object(b, p, |b, key, value, span| {
+        match (key, value.as_str()) {
+            ("email" | "username", Some(s)) => write_lower_str(b, s),
+            ("user_id", Some(s)) => {
+                let start = b.len();
+                write_str(b, s);
+                // The prefix goes in after the opening quote.
+                b.splice(start + 1..start + 1, *b"auth0|");
+            }
+            _ => write_minified(b, &raw[span]),
+        }
+        true
+    });
+}
+
+/// The update `user` (SPEC 5.4): only the upsertable attributes the record supplies, in its
+/// order, as supplied; with `--merge-metadata`, metadata the existing user has is merged.
+fn write_update_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>, ex: &Existing<'_>, m: u32) {
+    let user = ex.snapshot.user(m);
+    write_object(b, p, |b, key, _, span| {
+        if !UPSERTABLE.contains(&key) {
+            return false;
+        }
+        let theirs = if ex.merge_metadata && matches!(key, "app_metadata" | "user_metadata") {
+            user.field(key)
+        } else {
+            None
+        };
+        match theirs {
+            Some(theirs) => write_merged(b, theirs, &raw[span]),
+            None => write_minified(b, &raw[span]),
+        }
+        true
+    });
+}
+
+/// Writes the record's top-level members as an object, each key once (first position, last
+/// value). `member` writes a member's value and returns true, or returns false to leave the
+/// member out.
+fn write_object(
+    b: &mut Vec<u8>,
+    p: &Parsed<'_>,
+    mut member: impl FnMut(&mut Vec<u8>, &str, Value<'_, '_>, Range<usize>) -> bool,
+) {
     // Ordinary records have a handful of members: keep them on the stack. Only a record
     // with many repeated keys (valid records have at most 15 distinct ones) uses the heap.
     const STACK: usize = 32;
@@ -351,21 +440,16 @@ fn write_insert_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) {
             }
             last[key]
         };
+        let mark = b.len();
         if !first {
             b.push(b',');
         }
-        first = false;
         write_str(b, key);
         b.push(b':');
-        match (key, members[j].1.as_str()) {
-            ("email" | "username", Some(s)) => write_lower_str(b, s),
-            ("user_id", Some(s)) => {
-                let start = b.len();
-                write_str(b, s);
-                // The prefix goes in after the opening quote.
-                b.splice(start + 1..start + 1, *b"auth0|");
-            }
-            _ => write_minified(b, &raw[p.spans[j].clone()]),
+        if member(b, key, members[j].1, p.spans[j].clone()) {
+            first = false;
+        } else {
+            b.truncate(mark);
         }
     }
     b.push(b'}');

@@ -2,6 +2,7 @@
 //! summary) and the JSON writing helpers behind it.
 
 pub mod json;
+pub mod merge;
 mod wire;
 
 pub use wire::{NdjsonSink, write_summary};

@@ -1,9 +1,12 @@
 //! The data-driven cases of `testdata/cases/` (format: `testdata/cases/README.md`), each run
 //! through every path of `common::PATHS`.
 
-use serde_json::Value;
+use std::sync::Arc;
 
-use crate::common::{base64, lines, root, run_all};
+use serde_json::Value;
+use user_import::{ExportSource, MatchOn, Snapshot, SnapshotOptions};
+
+use crate::common::{Opts, base64, lines, root, run_all_with};
 
 fn entry(f: &Value) -> String {
     let code = f["code"].as_str().unwrap_or("?");
@@ -34,12 +37,59 @@ fn check_case(file: &str, case: &Value) -> Result<(), String> {
     } else {
         return Err(format!("{file}: {name}: no input"));
     };
-    let deny = case
-        .pointer("/options/deny_warnings")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let (out, result) = run_all(&input, deny);
-    if case.get("job_fails").and_then(Value::as_bool) == Some(true) {
+    let flag = |name: &str| {
+        case.pointer(&format!("/options/{name}"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    let mut opts = Opts {
+        deny_warnings: flag("deny_warnings"),
+        merge_metadata: flag("merge_metadata"),
+        ..Opts::default()
+    };
+    if flag("upsert") {
+        opts.upsert = Some(
+            match case.pointer("/options/match_on").and_then(Value::as_str) {
+                None | Some("email") => MatchOn::Email,
+                Some("user_id") => MatchOn::UserId,
+                Some(other) => return Err(format!("{file}: {name}: unknown match_on {other}")),
+            },
+        );
+    }
+    let job_fails = case.get("job_fails").and_then(Value::as_bool) == Some(true);
+    if let Some(export) = existing(case) {
+        let connection = case
+            .pointer("/options/connection")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let loaded = Snapshot::load(
+            vec![ExportSource::Bytes {
+                name: "existing.ndjson".to_owned(),
+                data: export,
+            }],
+            &SnapshotOptions {
+                connection,
+                threads: 2,
+            },
+        );
+        match loaded {
+            Ok(s) => {
+                if let Some(n) = case.get("held_twice").and_then(Value::as_u64)
+                    && n != s.held_twice()
+                {
+                    return Err(format!(
+                        "{file}: {name}: {} keys held twice, expected {n}",
+                        s.held_twice()
+                    ));
+                }
+                opts.existing = Some(Arc::new(s));
+            }
+            Err(_) if job_fails => return Ok(()),
+            Err(e) => return Err(format!("{file}: {name}: snapshot failed: {e}")),
+        }
+    }
+    let (out, result) = run_all_with(&input, &opts);
+    if job_fails {
         return match result {
             Err(_) => Ok(()),
             Ok(_) => Err(format!("{file}: {name}: expected the job to fail")),
@@ -129,8 +179,32 @@ fn check_case(file: &str, case: &Value) -> Result<(), String> {
         {
             return Err(format!("{}: user differs from {user}", ctx()));
         }
+        for key in ["user_id", "match"] {
+            if let Some(v) = want.get(key)
+                && &line[key] != v
+            {
+                return Err(format!("{}: {key} is not {v}", ctx()));
+            }
+        }
     }
     Ok(())
+}
+
+/// The case's existing-users export: `existing` (objects, one NDJSON line each) or
+/// `existing_raw` (exact text).
+fn existing(case: &Value) -> Option<Vec<u8>> {
+    if let Some(users) = case.get("existing").and_then(Value::as_array) {
+        return Some(
+            users
+                .iter()
+                .map(|u| serde_json::to_string(u).unwrap_or_default() + "\n")
+                .collect::<String>()
+                .into_bytes(),
+        );
+    }
+    case.get("existing_raw")
+        .and_then(Value::as_str)
+        .map(|s| s.as_bytes().to_vec())
 }
 
 #[test]

@@ -209,3 +209,172 @@ fn a_closed_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn existing_users_turn_matches_into_conflicts_or_updates() {
+    let users = sample("users.ndjson");
+    let existing = sample("existing.ndjson");
+    let plain = run_bin(&["run", &users, "--quiet"], b"");
+    let with = run_bin(&["run", &users, "--existing", &existing, "--quiet"], b"");
+    let upsert = run_bin(
+        &[
+            "run",
+            &users,
+            "--existing",
+            &existing,
+            "--upsert",
+            "--quiet",
+        ],
+        b"",
+    );
+    for o in [&plain, &with, &upsert] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let count = |out: &[u8], op: &str| lines(out).iter().filter(|l| l["op"] == op).count();
+    // The sample's existing users overlap its records: some inserts become conflicts...
+    assert!(count(&with.stdout, "error") > count(&plain.stdout, "error"));
+    assert!(String::from_utf8_lossy(&with.stdout).contains("upsert parameter is false"));
+    // ...and with --upsert some of those become updates naming the matched user.
+    let updates: Vec<Value> = lines(&upsert.stdout)
+        .into_iter()
+        .filter(|l| l["op"] == "update")
+        .collect();
+    assert!(!updates.is_empty());
+    for u in &updates {
+        assert!(
+            u["user_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("auth0|"))
+        );
+        assert_eq!(u["match"], "email");
+        assert!(u["user"].get("email").is_none() && u["user"].get("user_id").is_none());
+    }
+    // Two copies of the same export: every key is held twice, and the run says so.
+    let twice = run_bin(
+        &[
+            "run",
+            &users,
+            "--existing",
+            &existing,
+            "--existing",
+            &existing,
+            "--quiet",
+        ],
+        b"",
+    );
+    assert!(twice.status.success());
+    assert_eq!(twice.stdout, with.stdout);
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(err.contains("held by more than one user"), "{err}");
+}
+
+#[test]
+fn a_json_array_export_reads_like_ndjson() {
+    let dir = temp_dir("array-export");
+    let text = std::fs::read_to_string(sample("existing.ndjson")).expect("sample");
+    let array = format!("[\n{}\n]\n", text.lines().collect::<Vec<_>>().join(",\n"));
+    let path = dir.join("existing.json");
+    write_file(&path, array.as_bytes());
+    let users = sample("users.ndjson");
+    let a = run_bin(
+        &[
+            "run",
+            &users,
+            "--existing",
+            &path.display().to_string(),
+            "--upsert",
+            "--quiet",
+        ],
+        b"",
+    );
+    let n = run_bin(
+        &[
+            "run",
+            &users,
+            "--existing",
+            &sample("existing.ndjson"),
+            "--upsert",
+            "--quiet",
+        ],
+        b"",
+    );
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert_eq!(a.stdout, n.stdout);
+}
+
+#[test]
+fn a_malformed_export_fails_the_job_naming_file_and_line() {
+    let dir = temp_dir("bad-export");
+    let export = dir.join("export.ndjson");
+    let secret = "S3CR3T-IN-EXPORT";
+    write_file(
+        &export,
+        format!(
+            "{{\"user_id\":\"auth0|1\",\"email\":\"a@example.com\"}}\n\n{{\"email\":\"{secret}@example.com\"}}\n"
+        )
+        .as_bytes(),
+    );
+    let summary = dir.join("summary.json");
+    let out = run_bin(
+        &[
+            "run",
+            &sample("users.ndjson"),
+            "--existing",
+            &export.display().to_string(),
+            "--summary",
+            &summary.display().to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no operation may be written");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("export.ndjson") && err.contains("line 3"),
+        "{err}"
+    );
+    assert!(err.contains("no user_id"), "{err}");
+    assert!(!err.contains(secret));
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!(s["status"], "failed");
+    assert_eq!(s["total"], 0);
+
+    let wrong_type = dir.join("wrong.ndjson");
+    write_file(&wrong_type, b"{\"user_id\":\"auth0|1\",\"email\":42}\n");
+    let out = run_bin(
+        &[
+            "run",
+            &sample("users.ndjson"),
+            "--existing",
+            &wrong_type.display().to_string(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: email is a number"));
+
+    let missing = run_bin(
+        &[
+            "run",
+            &sample("users.ndjson"),
+            "--existing",
+            "/nonexistent/export.ndjson",
+        ],
+        b"",
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(missing.stdout.is_empty());
+}
+
+#[test]
+fn upsert_options_need_upsert() {
+    let users = sample("users.ndjson");
+    for extra in [&["--match-on", "user_id"][..], &["--merge-metadata"]] {
+        let mut args = vec!["run", &users, "--quiet"];
+        args.extend_from_slice(extra);
+        assert_eq!(run_bin(&args, b"").status.code(), Some(2), "{extra:?}");
+    }
+    let bad = run_bin(&["run", &users, "--upsert", "--match-on", "username"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+}

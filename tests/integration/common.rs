@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use user_import::{Builder, NdjsonSink, Summary};
+use std::sync::Arc;
+
+use user_import::{Builder, MatchOn, NdjsonSink, Snapshot, Summary};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -52,12 +54,30 @@ pub const PATHS: [Path_; 4] = [
     },
 ];
 
+/// What a job is asked beyond its input.
+#[derive(Clone, Debug, Default)]
+pub struct Opts {
+    pub deny_warnings: bool,
+    pub existing: Option<Arc<Snapshot>>,
+    pub upsert: Option<MatchOn>,
+    pub merge_metadata: bool,
+}
+
 /// Output of a library run: the operations stream, and the summary or the error text.
 pub fn run_lib(
     input: &[u8],
     path: Path_,
     deny_warnings: bool,
 ) -> (Vec<u8>, Result<Summary, String>) {
+    let opts = Opts {
+        deny_warnings,
+        ..Opts::default()
+    };
+    run_lib_with(input, path, &opts)
+}
+
+/// [`run_lib`] with every option.
+pub fn run_lib_with(input: &[u8], path: Path_, opts: &Opts) -> (Vec<u8>, Result<Summary, String>) {
     let (threads, batch, chunk, read) = match path {
         Path_::Bytes {
             threads,
@@ -71,14 +91,18 @@ pub fn run_lib(
             read,
         } => (threads, batch, chunk, read),
     };
-    let engine = Builder::new()
+    let mut builder = Builder::new()
         .threads(threads)
         .batch_records(batch)
         .chunk_records(chunk)
         .read_bytes(read)
-        .deny_warnings(deny_warnings)
-        .build()
-        .expect("engine");
+        .deny_warnings(opts.deny_warnings)
+        .upsert(opts.upsert)
+        .merge_metadata(opts.merge_metadata);
+    if let Some(s) = &opts.existing {
+        builder = builder.existing(Arc::clone(s));
+    }
+    let engine = builder.build().expect("engine");
     let mut sink = NdjsonSink::new(Vec::new());
     let result = match path {
         Path_::Bytes { .. } => engine.run_bytes(input, &mut sink),
@@ -89,9 +113,18 @@ pub fn run_lib(
 
 /// Runs `input` through every path, asserts they agree, and returns the output.
 pub fn run_all(input: &[u8], deny_warnings: bool) -> (Vec<u8>, Result<Summary, String>) {
-    let first = run_lib(input, PATHS[0], deny_warnings);
+    let opts = Opts {
+        deny_warnings,
+        ..Opts::default()
+    };
+    run_all_with(input, &opts)
+}
+
+/// [`run_all`] with every option.
+pub fn run_all_with(input: &[u8], opts: &Opts) -> (Vec<u8>, Result<Summary, String>) {
+    let first = run_lib_with(input, PATHS[0], opts);
     for p in &PATHS[1..] {
-        let other = run_lib(input, *p, deny_warnings);
+        let other = run_lib_with(input, *p, opts);
         match (&first.1, &other.1) {
             (Ok(_), Ok(_)) => assert_eq!(
                 String::from_utf8_lossy(&first.0),

@@ -1,0 +1,606 @@
+//! Loading existing users: exports in, a [`Snapshot`] out, in parallel.
+//!
+//! An NDJSON export is cut into pieces of about 1 MiB at line ends, and the pieces of a
+//! wave are framed and parsed on all threads; a JSON-array export is framed on one thread
+//! (its grammar must be checked in order) and parsed on all. Then the index is filled, one
+//! shard per task, every shard in snapshot order, so that the first holder of a key wins
+//! whatever the thread count. Waves keep the temporary key lists small: only the offsets
+//! (8 bytes a user) and the index stay.
+//!
+//! Every line is validated here (valid JSON, an object, a string `user_id`, and the right
+//! types for the fields the engine reads later), so that later reads of the raw bytes can
+//! trust them. A malformed line fails the load, naming the file and line (SPEC 1.2): a
+//! wrong snapshot must never let conflicts through silently.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::{Bytes, ExportFile, Snapshot, User, UserNo};
+use crate::doc::{Kind, Value};
+use crate::error::{ErrorKind, JobError};
+use crate::frame::{Format, Framer, Position, Span};
+use crate::index::{Fingerprinter, HolderIndex, ShardMut};
+use crate::input::{self, Source};
+use crate::parse::{Parser, Unparsable};
+use crate::raw;
+use crate::record::KeyKind;
+
+/// One export to load.
+#[derive(Debug)]
+pub enum ExportSource {
+    /// A file: regular files are memory-mapped, anything else (a pipe) is read into memory.
+    Path(PathBuf),
+    /// Bytes already in memory, with a name for messages.
+    Bytes { name: String, data: Vec<u8> },
+}
+
+/// How to read the exports.
+#[derive(Clone, Debug, Default)]
+pub struct SnapshotOptions {
+    /// The target connection (SPEC 1.2). `None`: every existing user is in it.
+    pub connection: Option<String>,
+    /// Threads for loading; 0 means one per core.
+    pub threads: usize,
+}
+
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Target size of an NDJSON piece: big enough that a task outweighs its scheduling, small
+/// enough that 2 threads get many.
+const PIECE_BYTES: usize = 1 << 20;
+/// Pieces per wave: the key lists of a wave are the load's only temporary memory (about
+/// 2.5 MB for 32 MiB of export).
+const WAVE_PIECES: usize = 32;
+/// Records per piece of a JSON-array export.
+const ARRAY_PIECE_RECORDS: usize = 1024;
+
+/// A key found in a piece, before it goes into its shard.
+#[derive(Clone, Copy, Debug)]
+struct KeyRec {
+    hash: u64,
+    /// The user's number within its piece.
+    user: u32,
+    kind: KeyKind,
+}
+
+#[derive(Debug, Default)]
+struct PieceOut {
+    offsets: Vec<u64>,
+    keys: Vec<KeyRec>,
+    error: Option<BadLine>,
+}
+
+/// A malformed record: where it starts, its line if known, and what is wrong (never its
+/// content).
+#[derive(Debug)]
+struct BadLine {
+    at: u64,
+    line: Option<u64>,
+    what: String,
+}
+
+/// A unit of parallel work: NDJSON bytes to cut into lines, or framed array records.
+enum Piece {
+    Lines(std::ops::Range<usize>),
+    Records(Vec<Span>),
+}
+
+struct Loader<'o> {
+    files: Vec<ExportFile>,
+    offsets: Vec<u64>,
+    index: Option<HolderIndex>,
+    hasher: Fingerprinter,
+    connection: Option<&'o str>,
+    held_twice: u64,
+    total_bytes: u64,
+    pool: rayon::ThreadPool,
+}
+
+impl Snapshot {
+    /// Loads existing users from exports (NDJSON or a JSON array each), in the order given.
+    pub fn load(sources: Vec<ExportSource>, opts: &SnapshotOptions) -> Result<Snapshot, JobError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .thread_name(|i| format!("user-import-load-{i}"))
+            .build()
+            .map_err(|e| {
+                JobError::new(
+                    ErrorKind::Config,
+                    None,
+                    format!("cannot start worker threads: {e}"),
+                )
+            })?;
+        let mut opened = Vec::with_capacity(sources.len());
+        for s in sources {
+            opened.push(open(s)?);
+        }
+        let mut loader = Loader {
+            files: Vec::with_capacity(opened.len()),
+            offsets: Vec::new(),
+            index: None,
+            hasher: Fingerprinter::new(),
+            connection: opts.connection.as_deref(),
+            held_twice: 0,
+            total_bytes: opened.iter().map(|(_, b)| b.get().len() as u64).sum(),
+            pool,
+        };
+        for (name, data) in opened {
+            let first_user = loader.user_count(&name)?;
+            loader.files.push(ExportFile { data, first_user });
+            loader.file(&name)?;
+        }
+        let Loader {
+            files,
+            mut offsets,
+            index,
+            hasher,
+            held_twice,
+            ..
+        } = loader;
+        offsets.shrink_to_fit();
+        Ok(Snapshot {
+            files,
+            offsets,
+            index: index.unwrap_or_else(|| HolderIndex::with_capacity(0)),
+            hasher,
+            connection: opts.connection.clone(),
+            held_twice,
+        })
+    }
+}
+
+fn open(source: ExportSource) -> Result<(String, Bytes), JobError> {
+    match source {
+        ExportSource::Bytes { name, data } => Ok((name, Bytes::Owned(data))),
+        ExportSource::Path(p) => {
+            let name = p.display().to_string();
+            let bytes = match input::open(&p) {
+                Ok(Source::Mapped(m)) => Bytes::Mapped(m),
+                Ok(Source::Stream(mut f)) => {
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut f, &mut v).map_err(|e| {
+                        JobError::io(ErrorKind::Snapshot, &format!("cannot read {name}"), &e)
+                    })?;
+                    Bytes::Owned(v)
+                }
+                Err(e) => {
+                    return Err(JobError::new(
+                        ErrorKind::Snapshot,
+                        None,
+                        format!("existing users: {e}"),
+                    ));
+                }
+            };
+            Ok((name, bytes))
+        }
+    }
+}
+
+impl Loader<'_> {
+    fn user_count(&self, name: &str) -> Result<UserNo, JobError> {
+        UserNo::try_from(self.offsets.len()).map_err(|_| {
+            JobError::new(
+                ErrorKind::Snapshot,
+                None,
+                format!("existing users file {name}: more than 4,294,967,295 users in all"),
+            )
+        })
+    }
+
+    fn data(&self) -> &[u8] {
+        self.files.last().map_or(&[], |f| f.data.get())
+    }
+
+    /// Loads the last file pushed.
+    fn file(&mut self, name: &str) -> Result<(), JobError> {
+        let data = self.data();
+        let len = data.len();
+        let body = raw::skip_ws(data, if data.starts_with(&BOM) { 3 } else { 0 });
+        match data.get(body) {
+            None => Ok(()),
+            Some(b'{') => {
+                let mut pieces = Vec::new();
+                let mut at = body;
+                while at < len {
+                    let data = self.data();
+                    let target = (at + PIECE_BYTES).min(len);
+                    let end =
+                        memchr::memchr(b'\n', &data[target..]).map_or(len, |o| target + o + 1);
+                    pieces.push(Piece::Lines(at..end));
+                    at = end;
+                    if pieces.len() == WAVE_PIECES || at >= len {
+                        self.wave(std::mem::take(&mut pieces))
+                            .map_err(|b| bad_line(name, self.data(), b))?;
+                    }
+                }
+                Ok(())
+            }
+            Some(b'[') => self.array(name),
+            Some(_) => Err(JobError::new(
+                ErrorKind::Snapshot,
+                Some(position(data, body as u64)),
+                format!(
+                    "existing users file {name}: neither a JSON array nor NDJSON (it must start with '[' or '{{')"
+                ),
+            )),
+        }
+    }
+
+    fn array(&mut self, name: &str) -> Result<(), JobError> {
+        let len = self.data().len();
+        let mut framer = Framer::new();
+        let mut spans: Vec<Span> = Vec::new();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        loop {
+            let end = (at + PIECE_BYTES).min(len);
+            let data = self.data();
+            let step = if at < len {
+                framer.feed(&data[at..end], at as u64, &mut spans)
+            } else {
+                framer.finish(len as u64, &mut spans)
+            };
+            step.map_err(|e| {
+                JobError::new(
+                    ErrorKind::Snapshot,
+                    Some(e.position),
+                    format!(
+                        "existing users file {name}: line {}: {}",
+                        e.position.line, e.message
+                    ),
+                )
+            })?;
+            debug_assert!(framer.format() != Some(Format::Ndjson));
+            while spans.len() >= ARRAY_PIECE_RECORDS {
+                pieces.push(Piece::Records(spans.drain(..ARRAY_PIECE_RECORDS).collect()));
+            }
+            let last = at >= len;
+            if last && !spans.is_empty() {
+                pieces.push(Piece::Records(std::mem::take(&mut spans)));
+            }
+            if pieces.len() >= WAVE_PIECES || (last && !pieces.is_empty()) {
+                self.wave(std::mem::take(&mut pieces))
+                    .map_err(|b| bad_line(name, self.data(), b))?;
+            }
+            if last {
+                return Ok(());
+            }
+            at = end;
+        }
+    }
+
+    /// Parses the pieces in parallel, then files their keys, shard by shard.
+    fn wave(&mut self, pieces: Vec<Piece>) -> Result<(), BadLine> {
+        if pieces.is_empty() {
+            return Ok(());
+        }
+        let data = self.files.last().map_or(&[][..], |f| f.data.get());
+        let (hasher, connection) = (&self.hasher, self.connection);
+        let mut outs: Vec<PieceOut> = self.pool.install(|| {
+            pieces
+                .par_iter()
+                .map(|p| piece(data, p, hasher, connection))
+                .collect()
+        });
+        for out in &mut outs {
+            if let Some(bad) = out.error.take() {
+                return Err(bad);
+            }
+        }
+        let mut bases = Vec::with_capacity(outs.len());
+        for out in &outs {
+            bases.push(self.offsets.len() as u64);
+            self.offsets.extend_from_slice(&out.offsets);
+        }
+        if self.offsets.len() > UserNo::MAX as usize {
+            return Err(BadLine {
+                at: 0,
+                line: None,
+                what: "more than 4,294,967,295 users in all".to_owned(),
+            });
+        }
+        let total_bytes = self.total_bytes;
+        let index = self.index.get_or_insert_with(|| {
+            // Size the index once, from this first wave's keys per byte.
+            let wave_bytes: usize = pieces.iter().map(piece_bytes).sum();
+            let keys: usize = outs.iter().map(|o| o.keys.len()).sum();
+            let estimate = keys as f64 / wave_bytes.max(1) as f64 * total_bytes as f64;
+            HolderIndex::with_capacity((estimate * 1.02) as usize)
+        });
+        let n = index.shards();
+        self.pool.install(|| {
+            outs.par_iter_mut().for_each(|o| {
+                o.keys.sort_by_key(|k| HolderIndex::shard_for(k.hash, n));
+            });
+        });
+        let view = Users {
+            files: &self.files,
+            offsets: &self.offsets,
+            connection: self.connection,
+        };
+        let shards: Vec<ShardMut<'_>> = index.shards_mut().collect();
+        let twice: u64 = self.pool.install(|| {
+            shards
+                .into_par_iter()
+                .enumerate()
+                .map(|(s, mut shard)| fill_shard(&mut shard, s, n, &outs, &bases, &view))
+                .sum()
+        });
+        self.held_twice += twice;
+        Ok(())
+    }
+}
+
+fn piece_bytes(p: &Piece) -> usize {
+    match p {
+        Piece::Lines(r) => r.len(),
+        Piece::Records(spans) => spans.iter().map(|s| (s.end - s.start) as usize).sum(),
+    }
+}
+
+/// The existing users loaded so far, for confirming keys.
+struct Users<'a> {
+    files: &'a [ExportFile],
+    offsets: &'a [u64],
+    connection: Option<&'a str>,
+}
+
+impl Users<'_> {
+    fn user(&self, u: UserNo) -> User<'_> {
+        let f = self.files.partition_point(|f| f.first_user <= u) - 1;
+        let data = self.files[f].data.get();
+        let start = self.offsets[u as usize] as usize;
+        User {
+            raw: &data[start..raw::value_end(data, start)],
+        }
+    }
+}
+
+/// Files one shard's keys of a wave, pieces in order. A key some earlier user already holds
+/// is not filed again (the first holder wins) and is counted.
+fn fill_shard(
+    shard: &mut ShardMut<'_>,
+    s: usize,
+    n: usize,
+    outs: &[PieceOut],
+    bases: &[u64],
+    users: &Users<'_>,
+) -> u64 {
+    let (mut twice, mut mine, mut theirs) = (0, String::new(), String::new());
+    for (out, &base) in outs.iter().zip(bases) {
+        let keys = &out.keys;
+        let lo = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) < s);
+        let hi = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) <= s);
+        for k in &keys[lo..hi] {
+            let u = (base + u64::from(k.user)) as UserNo;
+            let mut held = false;
+            for c in shard.candidates(k.hash) {
+                // A rare path: the same 32-bit tag. Compare the real keys.
+                if mine.is_empty() {
+                    users.user(u).key(k.kind, &mut mine);
+                }
+                let other = users.user(c);
+                if other.key(k.kind, &mut theirs)
+                    && theirs == mine
+                    && (k.kind == KeyKind::UserId || other.in_connection(users.connection))
+                {
+                    held = true;
+                    break;
+                }
+            }
+            mine.clear();
+            if held {
+                twice += 1;
+            } else {
+                shard.insert(k.hash, u);
+            }
+        }
+    }
+    twice
+}
+
+/// Frames (NDJSON) and parses one piece.
+fn piece(data: &[u8], p: &Piece, hasher: &Fingerprinter, connection: Option<&str>) -> PieceOut {
+    let mut out = PieceOut::default();
+    let mut parser = Parser::new();
+    let mut key = Vec::new();
+    let mut one = |start: usize, end: usize, line: Option<u64>, out: &mut PieceOut| {
+        let user = out.offsets.len() as u32;
+        match check(
+            &mut parser,
+            &data[start..end],
+            user,
+            hasher,
+            connection,
+            &mut key,
+            out,
+        ) {
+            Ok(()) => {
+                out.offsets.push(start as u64);
+                true
+            }
+            Err(what) => {
+                out.error = Some(BadLine {
+                    at: start as u64,
+                    line,
+                    what,
+                });
+                false
+            }
+        }
+    };
+    match p {
+        Piece::Lines(r) => {
+            let mut at = r.start;
+            while at < r.end {
+                let nl = memchr::memchr(b'\n', &data[at..r.end]).map_or(r.end, |o| at + o);
+                let (mut s, mut e) = (at, nl);
+                while s < e && raw::is_ws(data[s]) {
+                    s += 1;
+                }
+                while e > s && raw::is_ws(data[e - 1]) {
+                    e -= 1;
+                }
+                if s < e && !one(s, e, None, &mut out) {
+                    return out;
+                }
+                at = nl + 1;
+            }
+        }
+        Piece::Records(spans) => {
+            for sp in spans {
+                if !one(sp.start as usize, sp.end as usize, Some(sp.line), &mut out) {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Validates one exported user and collects its keys.
+fn check(
+    parser: &mut Parser,
+    rec: &[u8],
+    user: u32,
+    hasher: &Fingerprinter,
+    connection: Option<&str>,
+    key: &mut Vec<u8>,
+    out: &mut PieceOut,
+) -> Result<(), String> {
+    parser.parse(rec, |parsed| {
+        let p = parsed.map_err(|why| match why {
+            Unparsable::Invalid { at, reason } => {
+                format!("not valid JSON ({reason} at byte {at} of the record)")
+            }
+            Unparsable::TooDeep => "nested deeper than 64 levels".to_owned(),
+            Unparsable::TooLarge { bytes } => format!("a record of {bytes} bytes, over 1 MiB"),
+        })?;
+        let root = Value::root(p.tape);
+        if root.kind() != Kind::Object {
+            return Err(format!(
+                "a JSON {} where a user object belongs",
+                root.kind().name()
+            ));
+        }
+        let uid = match root.get("user_id") {
+            None => return Err("no user_id".to_owned()),
+            Some(v) => v.as_str().ok_or_else(|| wrong("user_id", v, "a string"))?,
+        };
+        let string = |name: &str| -> Result<Option<&str>, String> {
+            match root.get(name) {
+                None => Ok(None),
+                Some(v) if v.kind() == Kind::Null => Ok(None),
+                Some(v) => v
+                    .as_str()
+                    .map(Some)
+                    .ok_or_else(|| wrong(name, v, "a string or null")),
+            }
+        };
+        let (email, username, phone) = (
+            string("email")?,
+            string("username")?,
+            string("phone_number")?,
+        );
+        let in_connection = identities(root, connection)?;
+        for (name, want) in [
+            ("logins_count", Kind::Number),
+            ("app_metadata", Kind::Object),
+            ("user_metadata", Kind::Object),
+        ] {
+            if let Some(v) = root.get(name)
+                && !matches!(v.kind(), Kind::Null)
+                && v.kind() != want
+            {
+                return Err(wrong(name, v, &format!("{} or null", want.name())));
+            }
+        }
+        let mut push = |kind: KeyKind, s: &str, lower: bool| {
+            key.clear();
+            if lower {
+                crate::record::lower_into(key, s);
+            } else {
+                key.extend_from_slice(s.as_bytes());
+            }
+            out.keys.push(KeyRec {
+                hash: hasher.short(kind, key),
+                user,
+                kind,
+            });
+        };
+        push(KeyKind::UserId, uid, false);
+        if in_connection {
+            if let Some(s) = email {
+                push(KeyKind::Email, s, true);
+            }
+            if let Some(s) = username {
+                push(KeyKind::Username, s, true);
+            }
+            if let Some(s) = phone {
+                push(KeyKind::Phone, s, false);
+            }
+        }
+        Ok(())
+    })
+}
+
+fn wrong(name: &str, v: Value<'_, '_>, want: &str) -> String {
+    format!("{name} is a {}, not {want}", v.kind().name())
+}
+
+/// Checks `identities` and tells whether the user belongs to the target connection (the
+/// same rule as [`User::in_connection`], on the parsed record).
+fn identities(root: Value<'_, '_>, connection: Option<&str>) -> Result<bool, String> {
+    let ids = match root.get("identities") {
+        None => return Ok(true),
+        Some(v) if v.kind() == Kind::Null => return Ok(true),
+        Some(v) if v.kind() == Kind::Array => v,
+        Some(v) => return Err(wrong("identities", v, "an array or null")),
+    };
+    let (mut named, mut found) = (false, false);
+    for (i, id) in ids.elements().enumerate() {
+        if id.kind() != Kind::Object {
+            return Err(wrong(&format!("identities[{i}]"), id, "an object"));
+        }
+        match id.get("connection") {
+            None => {}
+            Some(c) if c.kind() == Kind::Null => {}
+            Some(c) => {
+                let c = c
+                    .as_str()
+                    .ok_or_else(|| wrong(&format!("identities[{i}].connection"), c, "a string"))?;
+                named = true;
+                found |= connection == Some(c);
+            }
+        }
+    }
+    Ok(connection.is_none() || found || !named)
+}
+
+fn position(data: &[u8], at: u64) -> Position {
+    let before = &data[..(at as usize).min(data.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Position {
+        byte: at,
+        line,
+        column: at - line_start as u64 + 1,
+    }
+}
+
+#[cold]
+fn bad_line(name: &str, data: &[u8], bad: BadLine) -> JobError {
+    let mut pos = position(data, bad.at);
+    if let Some(line) = bad.line {
+        pos.line = line;
+    }
+    JobError::new(
+        ErrorKind::Snapshot,
+        Some(pos),
+        format!(
+            "existing users file {name}: line {}: {}",
+            pos.line, bad.what
+        ),
+    )
+}
