@@ -132,13 +132,12 @@ impl Snapshot {
         }
         let Loader {
             files,
-            mut offsets,
+            offsets,
             index,
             hasher,
             held_twice,
             ..
         } = loader;
-        offsets.shrink_to_fit();
         Ok(Snapshot {
             files,
             offsets,
@@ -288,6 +287,15 @@ impl Loader<'_> {
                 return Err(bad);
             }
         }
+        if self.index.is_none() {
+            // Reserve the offsets once, from this first wave's bytes per user, with room to
+            // spare: pages never written are never resident, while growing by doubling
+            // would hold the old and the new copy at once.
+            let wave_bytes: usize = pieces.iter().map(piece_bytes).sum();
+            let users: usize = outs.iter().map(|o| o.offsets.len()).sum();
+            let estimate = users as f64 / wave_bytes.max(1) as f64 * self.total_bytes as f64;
+            self.offsets.reserve((estimate * 1.1) as usize);
+        }
         let mut bases = Vec::with_capacity(outs.len());
         for out in &outs {
             bases.push(self.offsets.len() as u64);
@@ -403,7 +411,7 @@ fn fill_shard(
 /// Frames (NDJSON) and parses one piece.
 fn piece(data: &[u8], p: &Piece, hasher: &Fingerprinter, connection: Option<&str>) -> PieceOut {
     let mut out = PieceOut::default();
-    let mut parser = Parser::new();
+    let mut parser = Parser::without_spans();
     let mut key = Vec::new();
     let mut one = |start: usize, end: usize, line: Option<u64>, out: &mut PieceOut| {
         let user = out.offsets.len() as u32;
@@ -484,36 +492,35 @@ fn check(
                 root.kind().name()
             ));
         }
-        let uid = match root.get("user_id") {
+        // One pass over the members; the last of repeated keys wins, as in JSON.parse.
+        let mut f: [Option<Value<'_, '_>>; FIELDS.len()] = [None; FIELDS.len()];
+        for (k, v) in root.entries() {
+            if let Some(i) = FIELDS.iter().position(|&n| n == k) {
+                f[i] = Some(v);
+            }
+        }
+        let uid = match f[0] {
             None => return Err("no user_id".to_owned()),
             Some(v) => v.as_str().ok_or_else(|| wrong("user_id", v, "a string"))?,
         };
-        let string = |name: &str| -> Result<Option<&str>, String> {
-            match root.get(name) {
+        let string = |i: usize| -> Result<Option<&str>, String> {
+            match f[i] {
                 None => Ok(None),
                 Some(v) if v.kind() == Kind::Null => Ok(None),
                 Some(v) => v
                     .as_str()
                     .map(Some)
-                    .ok_or_else(|| wrong(name, v, "a string or null")),
+                    .ok_or_else(|| wrong(FIELDS[i], v, "a string or null")),
             }
         };
-        let (email, username, phone) = (
-            string("email")?,
-            string("username")?,
-            string("phone_number")?,
-        );
-        let in_connection = identities(root, connection)?;
-        for (name, want) in [
-            ("logins_count", Kind::Number),
-            ("app_metadata", Kind::Object),
-            ("user_metadata", Kind::Object),
-        ] {
-            if let Some(v) = root.get(name)
+        let (email, username, phone) = (string(1)?, string(2)?, string(3)?);
+        let in_connection = identities(f[4], connection)?;
+        for (i, want) in [(5, Kind::Number), (6, Kind::Object), (7, Kind::Object)] {
+            if let Some(v) = f[i]
                 && !matches!(v.kind(), Kind::Null)
                 && v.kind() != want
             {
-                return Err(wrong(name, v, &format!("{} or null", want.name())));
+                return Err(wrong(FIELDS[i], v, &format!("{} or null", want.name())));
             }
         }
         let mut push = |kind: KeyKind, s: &str, lower: bool| {
@@ -549,10 +556,22 @@ fn wrong(name: &str, v: Value<'_, '_>, want: &str) -> String {
     format!("{name} is a {}, not {want}", v.kind().name())
 }
 
+/// The fields of an exported user that the engine reads, by position in [`check`].
+const FIELDS: [&str; 8] = [
+    "user_id",
+    "email",
+    "username",
+    "phone_number",
+    "identities",
+    "logins_count",
+    "app_metadata",
+    "user_metadata",
+];
+
 /// Checks `identities` and tells whether the user belongs to the target connection (the
 /// same rule as [`User::in_connection`], on the parsed record).
-fn identities(root: Value<'_, '_>, connection: Option<&str>) -> Result<bool, String> {
-    let ids = match root.get("identities") {
+fn identities(ids: Option<Value<'_, '_>>, connection: Option<&str>) -> Result<bool, String> {
+    let ids = match ids {
         None => return Ok(true),
         Some(v) if v.kind() == Kind::Null => return Ok(true),
         Some(v) if v.kind() == Kind::Array => v,

@@ -89,9 +89,9 @@ impl Snapshot {
         self.index.len()
     }
 
-    /// Heap bytes of the index and the per-user offsets (not the mapped exports).
+    /// Heap bytes of the index and the per-user offsets in use (not the mapped exports).
     pub fn index_bytes(&self) -> usize {
-        self.index.allocated_bytes() + self.offsets.capacity() * 8
+        self.index.allocated_bytes() + self.offsets.len() * 8
     }
 
     /// The existing user holding `key` (as the engine forms it: lower-cased, prefixed) of
