@@ -12,6 +12,7 @@
 //! trust them. A malformed line fails the load, naming the file and line (SPEC 1.2): a
 //! wrong snapshot must never let conflicts through silently.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -90,9 +91,11 @@ struct Loader<'o> {
     files: Vec<ExportFile>,
     offsets: Vec<u64>,
     index: Option<HolderIndex>,
+    /// Per shard, the keys found held twice so far, by (first holder, kind): a key held by
+    /// three users counts once.
+    twice: Vec<HashSet<(UserNo, KeyKind)>>,
     hasher: Fingerprinter,
     connection: Option<&'o str>,
-    held_twice: u64,
     total_bytes: u64,
     pool: rayon::ThreadPool,
 }
@@ -119,9 +122,9 @@ impl Snapshot {
             files: Vec::with_capacity(opened.len()),
             offsets: Vec::new(),
             index: None,
+            twice: Vec::new(),
             hasher: Fingerprinter::new(),
             connection: opts.connection.as_deref(),
-            held_twice: 0,
             total_bytes: opened.iter().map(|(_, b)| b.get().len() as u64).sum(),
             pool,
         };
@@ -134,10 +137,11 @@ impl Snapshot {
             files,
             offsets,
             index,
+            twice,
             hasher,
-            held_twice,
             ..
         } = loader;
+        let held_twice = twice.iter().map(|t| t.len() as u64).sum();
         Ok(Snapshot {
             files,
             offsets,
@@ -317,6 +321,7 @@ impl Loader<'_> {
             HolderIndex::with_capacity((estimate * 1.02) as usize)
         });
         let n = index.shards();
+        self.twice.resize_with(n, HashSet::new);
         self.pool.install(|| {
             outs.par_iter_mut().for_each(|o| {
                 o.keys.sort_by_key(|k| HolderIndex::shard_for(k.hash, n));
@@ -327,15 +332,16 @@ impl Loader<'_> {
             offsets: &self.offsets,
             connection: self.connection,
         };
-        let shards: Vec<ShardMut<'_>> = index.shards_mut().collect();
-        let twice: u64 = self.pool.install(|| {
+        let shards: Vec<(ShardMut<'_>, &mut HashSet<_>)> =
+            index.shards_mut().zip(self.twice.iter_mut()).collect();
+        self.pool.install(|| {
             shards
                 .into_par_iter()
                 .enumerate()
-                .map(|(s, mut shard)| fill_shard(&mut shard, s, n, &outs, &bases, &view))
-                .sum()
+                .for_each(|(s, (mut shard, twice))| {
+                    fill_shard(&mut shard, twice, s, n, &outs, &bases, &view);
+                });
         });
-        self.held_twice += twice;
         Ok(())
     }
 }
@@ -366,23 +372,24 @@ impl Users<'_> {
 }
 
 /// Files one shard's keys of a wave, pieces in order. A key some earlier user already holds
-/// is not filed again (the first holder wins) and is counted.
+/// is not filed again (the first holder wins) and is noted in `twice`.
 fn fill_shard(
     shard: &mut ShardMut<'_>,
+    twice: &mut HashSet<(UserNo, KeyKind)>,
     s: usize,
     n: usize,
     outs: &[PieceOut],
     bases: &[u64],
     users: &Users<'_>,
-) -> u64 {
-    let (mut twice, mut mine, mut theirs) = (0, String::new(), String::new());
+) {
+    let (mut mine, mut theirs) = (String::new(), String::new());
     for (out, &base) in outs.iter().zip(bases) {
         let keys = &out.keys;
         let lo = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) < s);
         let hi = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) <= s);
         for k in &keys[lo..hi] {
             let u = (base + u64::from(k.user)) as UserNo;
-            let mut held = false;
+            let mut held = None;
             for c in shard.candidates(k.hash) {
                 // A rare path: the same 32-bit tag. Compare the real keys.
                 if mine.is_empty() {
@@ -393,19 +400,19 @@ fn fill_shard(
                     && theirs == mine
                     && (k.kind == KeyKind::UserId || other.in_connection(users.connection))
                 {
-                    held = true;
+                    held = Some(c);
                     break;
                 }
             }
             mine.clear();
-            if held {
-                twice += 1;
-            } else {
-                shard.insert(k.hash, u);
+            match held {
+                Some(first) => {
+                    twice.insert((first, k.kind));
+                }
+                None => shard.insert(k.hash, u),
             }
         }
     }
-    twice
 }
 
 /// Frames (NDJSON) and parses one piece.
@@ -520,7 +527,12 @@ fn check(
                 && !matches!(v.kind(), Kind::Null)
                 && v.kind() != want
             {
-                return Err(wrong(FIELDS[i], v, &format!("{} or null", want.name())));
+                let want = if want == Kind::Number {
+                    "a number or null"
+                } else {
+                    "an object or null"
+                };
+                return Err(wrong(FIELDS[i], v, want));
             }
         }
         let mut push = |kind: KeyKind, s: &str, lower: bool| {
@@ -553,7 +565,15 @@ fn check(
 }
 
 fn wrong(name: &str, v: Value<'_, '_>, want: &str) -> String {
-    format!("{name} is a {}, not {want}", v.kind().name())
+    let got = match v.kind() {
+        Kind::Null => "null",
+        Kind::Object => "an object",
+        Kind::Array => "an array",
+        Kind::String => "a string",
+        Kind::Number => "a number",
+        Kind::Boolean => "a boolean",
+    };
+    format!("{name} is {got}, not {want}")
 }
 
 /// The fields of an exported user that the engine reads, by position in [`check`].

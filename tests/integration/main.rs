@@ -3,5 +3,6 @@
 mod cases;
 mod cli;
 mod common;
+mod existing;
 mod hostile;
 mod invariants;
