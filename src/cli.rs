@@ -233,9 +233,11 @@ fn load_existing(args: &RunArgs) -> Result<Snapshot, JobError> {
     }
     if !args.quiet {
         eprintln!(
-            "user-import: {} existing users loaded in {:.2} s",
+            "user-import: {} existing users loaded in {:.2} s ({} keys, index {:.1} MB)",
             snapshot.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            snapshot.keys(),
+            snapshot.index_bytes() as f64 / 1e6
         );
     }
     Ok(snapshot)

@@ -1,14 +1,16 @@
 //! user-import decides, for every record of an Auth0 bulk user-import file, what Auth0 would
-//! do with it: insert it, or reject it with Auth0's error codes and paths, plus warnings for
-//! what Auth0 accepts but will break later.
+//! do with it: insert it, update an existing user, or reject it with Auth0's error codes and
+//! paths, plus warnings for what Auth0 accepts but will break later.
 //!
-//! Bytes move through these stages, in this order:
+//! Before a job, [`snapshot`] loads the existing users (exports, memory-mapped and indexed).
+//! Then bytes move through these stages, in this order:
 //!
 //! 1. [`input`]: a regular file is memory-mapped; standard input or a pipe is streamed.
 //! 2. [`frame`]: the bytes are cut into records (a JSON array or NDJSON), with positions.
 //! 3. [`parse`]: each record becomes a tape (simd-json, with an exact fallback).
 //! 4. [`validate`] and [`hash`]: schema, metadata, MFA and password-hash rules.
-//! 5. [`record`]: identity keys and the record's rendered output, in parallel chunks.
+//! 5. [`record`]: identity keys, the decision against existing users ([`existing`]:
+//!    conflicts, updates) and the record's rendered output, in parallel chunks.
 //! 6. [`reconcile`] over the [`index`]: duplicates inside the file, strictly in file order.
 //! 7. [`emit`]: one NDJSON line per record, in input order, through a [`Sink`].
 //!

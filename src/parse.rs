@@ -39,6 +39,8 @@ pub struct Parser {
     buffers: Buffers,
     tape: Option<Tape<'static>>,
     spans: Vec<Range<usize>>,
+    /// Whether callers need the member spans (the existing-users loader does not).
+    want_spans: bool,
     fallback: Fallback,
 }
 
@@ -61,7 +63,17 @@ impl Parser {
             buffers: Buffers::default(),
             tape: Some(Tape::null().reset()),
             spans: Vec::new(),
+            want_spans: true,
             fallback: Fallback::default(),
+        }
+    }
+
+    /// A parser whose results carry no member spans (`Parsed::spans` is empty on the fast
+    /// path): finding them costs 5% of loading an export, which never uses them.
+    pub fn without_spans() -> Self {
+        Parser {
+            want_spans: false,
+            ..Self::new()
         }
     }
 
@@ -94,7 +106,7 @@ impl Parser {
                 f(Err(Unparsable::TooDeep))
             } else {
                 self.spans.clear();
-                let ok = member_spans(raw, &tape.0, base, &mut self.spans);
+                let ok = !self.want_spans || member_spans(raw, &tape.0, base, &mut self.spans);
                 debug_assert!(
                     ok,
                     "simd-json accepted a record the span finder cannot read"

@@ -21,7 +21,7 @@ use crate::validate;
 pub const EXCERPT_BYTES: usize = 256;
 
 /// The identity keys of SPEC 5.1, in the order conflicts are reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyKind {
     Email = 0,
     UserId = 1,

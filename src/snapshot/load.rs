@@ -12,6 +12,7 @@
 //! trust them. A malformed line fails the load, naming the file and line (SPEC 1.2): a
 //! wrong snapshot must never let conflicts through silently.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -90,9 +91,11 @@ struct Loader<'o> {
     files: Vec<ExportFile>,
     offsets: Vec<u64>,
     index: Option<HolderIndex>,
+    /// Per shard, the keys found held twice so far, by (first holder, kind): a key held by
+    /// three users counts once.
+    twice: Vec<HashSet<(UserNo, KeyKind)>>,
     hasher: Fingerprinter,
     connection: Option<&'o str>,
-    held_twice: u64,
     total_bytes: u64,
     pool: rayon::ThreadPool,
 }
@@ -119,9 +122,9 @@ impl Snapshot {
             files: Vec::with_capacity(opened.len()),
             offsets: Vec::new(),
             index: None,
+            twice: Vec::new(),
             hasher: Fingerprinter::new(),
             connection: opts.connection.as_deref(),
-            held_twice: 0,
             total_bytes: opened.iter().map(|(_, b)| b.get().len() as u64).sum(),
             pool,
         };
@@ -132,13 +135,13 @@ impl Snapshot {
         }
         let Loader {
             files,
-            mut offsets,
+            offsets,
             index,
+            twice,
             hasher,
-            held_twice,
             ..
         } = loader;
-        offsets.shrink_to_fit();
+        let held_twice = twice.iter().map(|t| t.len() as u64).sum();
         Ok(Snapshot {
             files,
             offsets,
@@ -288,6 +291,15 @@ impl Loader<'_> {
                 return Err(bad);
             }
         }
+        if self.index.is_none() {
+            // Reserve the offsets once, from this first wave's bytes per user, with room to
+            // spare: pages never written are never resident, while growing by doubling
+            // would hold the old and the new copy at once.
+            let wave_bytes: usize = pieces.iter().map(piece_bytes).sum();
+            let users: usize = outs.iter().map(|o| o.offsets.len()).sum();
+            let estimate = users as f64 / wave_bytes.max(1) as f64 * self.total_bytes as f64;
+            self.offsets.reserve((estimate * 1.1) as usize);
+        }
         let mut bases = Vec::with_capacity(outs.len());
         for out in &outs {
             bases.push(self.offsets.len() as u64);
@@ -309,6 +321,7 @@ impl Loader<'_> {
             HolderIndex::with_capacity((estimate * 1.02) as usize)
         });
         let n = index.shards();
+        self.twice.resize_with(n, HashSet::new);
         self.pool.install(|| {
             outs.par_iter_mut().for_each(|o| {
                 o.keys.sort_by_key(|k| HolderIndex::shard_for(k.hash, n));
@@ -319,15 +332,16 @@ impl Loader<'_> {
             offsets: &self.offsets,
             connection: self.connection,
         };
-        let shards: Vec<ShardMut<'_>> = index.shards_mut().collect();
-        let twice: u64 = self.pool.install(|| {
+        let shards: Vec<(ShardMut<'_>, &mut HashSet<_>)> =
+            index.shards_mut().zip(self.twice.iter_mut()).collect();
+        self.pool.install(|| {
             shards
                 .into_par_iter()
                 .enumerate()
-                .map(|(s, mut shard)| fill_shard(&mut shard, s, n, &outs, &bases, &view))
-                .sum()
+                .for_each(|(s, (mut shard, twice))| {
+                    fill_shard(&mut shard, twice, s, n, &outs, &bases, &view);
+                });
         });
-        self.held_twice += twice;
         Ok(())
     }
 }
@@ -358,23 +372,24 @@ impl Users<'_> {
 }
 
 /// Files one shard's keys of a wave, pieces in order. A key some earlier user already holds
-/// is not filed again (the first holder wins) and is counted.
+/// is not filed again (the first holder wins) and is noted in `twice`.
 fn fill_shard(
     shard: &mut ShardMut<'_>,
+    twice: &mut HashSet<(UserNo, KeyKind)>,
     s: usize,
     n: usize,
     outs: &[PieceOut],
     bases: &[u64],
     users: &Users<'_>,
-) -> u64 {
-    let (mut twice, mut mine, mut theirs) = (0, String::new(), String::new());
+) {
+    let (mut mine, mut theirs) = (String::new(), String::new());
     for (out, &base) in outs.iter().zip(bases) {
         let keys = &out.keys;
         let lo = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) < s);
         let hi = keys.partition_point(|k| HolderIndex::shard_for(k.hash, n) <= s);
         for k in &keys[lo..hi] {
             let u = (base + u64::from(k.user)) as UserNo;
-            let mut held = false;
+            let mut held = None;
             for c in shard.candidates(k.hash) {
                 // A rare path: the same 32-bit tag. Compare the real keys.
                 if mine.is_empty() {
@@ -385,25 +400,25 @@ fn fill_shard(
                     && theirs == mine
                     && (k.kind == KeyKind::UserId || other.in_connection(users.connection))
                 {
-                    held = true;
+                    held = Some(c);
                     break;
                 }
             }
             mine.clear();
-            if held {
-                twice += 1;
-            } else {
-                shard.insert(k.hash, u);
+            match held {
+                Some(first) => {
+                    twice.insert((first, k.kind));
+                }
+                None => shard.insert(k.hash, u),
             }
         }
     }
-    twice
 }
 
 /// Frames (NDJSON) and parses one piece.
 fn piece(data: &[u8], p: &Piece, hasher: &Fingerprinter, connection: Option<&str>) -> PieceOut {
     let mut out = PieceOut::default();
-    let mut parser = Parser::new();
+    let mut parser = Parser::without_spans();
     let mut key = Vec::new();
     let mut one = |start: usize, end: usize, line: Option<u64>, out: &mut PieceOut| {
         let user = out.offsets.len() as u32;
@@ -484,36 +499,40 @@ fn check(
                 root.kind().name()
             ));
         }
-        let uid = match root.get("user_id") {
+        // One pass over the members; the last of repeated keys wins, as in JSON.parse.
+        let mut f: [Option<Value<'_, '_>>; FIELDS.len()] = [None; FIELDS.len()];
+        for (k, v) in root.entries() {
+            if let Some(i) = FIELDS.iter().position(|&n| n == k) {
+                f[i] = Some(v);
+            }
+        }
+        let uid = match f[0] {
             None => return Err("no user_id".to_owned()),
             Some(v) => v.as_str().ok_or_else(|| wrong("user_id", v, "a string"))?,
         };
-        let string = |name: &str| -> Result<Option<&str>, String> {
-            match root.get(name) {
+        let string = |i: usize| -> Result<Option<&str>, String> {
+            match f[i] {
                 None => Ok(None),
                 Some(v) if v.kind() == Kind::Null => Ok(None),
                 Some(v) => v
                     .as_str()
                     .map(Some)
-                    .ok_or_else(|| wrong(name, v, "a string or null")),
+                    .ok_or_else(|| wrong(FIELDS[i], v, "a string or null")),
             }
         };
-        let (email, username, phone) = (
-            string("email")?,
-            string("username")?,
-            string("phone_number")?,
-        );
-        let in_connection = identities(root, connection)?;
-        for (name, want) in [
-            ("logins_count", Kind::Number),
-            ("app_metadata", Kind::Object),
-            ("user_metadata", Kind::Object),
-        ] {
-            if let Some(v) = root.get(name)
+        let (email, username, phone) = (string(1)?, string(2)?, string(3)?);
+        let in_connection = identities(f[4], connection)?;
+        for (i, want) in [(5, Kind::Number), (6, Kind::Object), (7, Kind::Object)] {
+            if let Some(v) = f[i]
                 && !matches!(v.kind(), Kind::Null)
                 && v.kind() != want
             {
-                return Err(wrong(name, v, &format!("{} or null", want.name())));
+                let want = if want == Kind::Number {
+                    "a number or null"
+                } else {
+                    "an object or null"
+                };
+                return Err(wrong(FIELDS[i], v, want));
             }
         }
         let mut push = |kind: KeyKind, s: &str, lower: bool| {
@@ -546,13 +565,33 @@ fn check(
 }
 
 fn wrong(name: &str, v: Value<'_, '_>, want: &str) -> String {
-    format!("{name} is a {}, not {want}", v.kind().name())
+    let got = match v.kind() {
+        Kind::Null => "null",
+        Kind::Object => "an object",
+        Kind::Array => "an array",
+        Kind::String => "a string",
+        Kind::Number => "a number",
+        Kind::Boolean => "a boolean",
+    };
+    format!("{name} is {got}, not {want}")
 }
+
+/// The fields of an exported user that the engine reads, by position in [`check`].
+const FIELDS: [&str; 8] = [
+    "user_id",
+    "email",
+    "username",
+    "phone_number",
+    "identities",
+    "logins_count",
+    "app_metadata",
+    "user_metadata",
+];
 
 /// Checks `identities` and tells whether the user belongs to the target connection (the
 /// same rule as [`User::in_connection`], on the parsed record).
-fn identities(root: Value<'_, '_>, connection: Option<&str>) -> Result<bool, String> {
-    let ids = match root.get("identities") {
+fn identities(ids: Option<Value<'_, '_>>, connection: Option<&str>) -> Result<bool, String> {
+    let ids = match ids {
         None => return Ok(true),
         Some(v) if v.kind() == Kind::Null => return Ok(true),
         Some(v) if v.kind() == Kind::Array => v,

@@ -89,9 +89,9 @@ impl Snapshot {
         self.index.len()
     }
 
-    /// Heap bytes of the index and the per-user offsets (not the mapped exports).
+    /// Heap bytes of the index and the per-user offsets in use (not the mapped exports).
     pub fn index_bytes(&self) -> usize {
-        self.index.allocated_bytes() + self.offsets.capacity() * 8
+        self.index.allocated_bytes() + self.offsets.len() * 8
     }
 
     /// The existing user holding `key` (as the engine forms it: lower-cased, prefixed) of
@@ -219,5 +219,115 @@ pub fn lower_in_place(s: &mut String) {
         s.make_ascii_lowercase();
     } else {
         *s = s.to_lowercase();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, connection: Option<&str>) -> Snapshot {
+        Snapshot::load(
+            vec![ExportSource::Bytes {
+                name: "t".into(),
+                data: text.as_bytes().to_vec(),
+            }],
+            &SnapshotOptions {
+                connection: connection.map(str::to_owned),
+                threads: 2,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn holders_are_found_by_formed_keys_in_scope() {
+        let s = load(
+            concat!(
+                r#"{"user_id":"auth0|a","email":"Ann@Example.com","username":"Ann"}"#,
+                "\n",
+                r#"{"user_id":"auth0|b","email":"b@x.co","phone_number":"+1555","identities":[{"connection":"Other"}]}"#,
+                "\n"
+            ),
+            Some("Main"),
+        );
+        let mut scratch = String::new();
+        let mut holder = |k, key: &str| s.holder(k, key.as_bytes(), &mut scratch);
+        assert_eq!(holder(KeyKind::Email, "ann@example.com"), Some(0));
+        assert_eq!(holder(KeyKind::Username, "ann"), Some(0));
+        assert_eq!(holder(KeyKind::UserId, "auth0|a"), Some(0));
+        // Ids are tenant-wide; the other keys of a user in another connection are not held.
+        assert_eq!(holder(KeyKind::UserId, "auth0|b"), Some(1));
+        assert_eq!(holder(KeyKind::Email, "b@x.co"), None);
+        assert_eq!(holder(KeyKind::Phone, "+1555"), None);
+        assert_eq!(
+            holder(KeyKind::Email, "Ann@Example.com"),
+            None,
+            "keys come formed"
+        );
+    }
+
+    #[test]
+    fn a_colliding_index_entry_never_invents_a_holder() {
+        let mut s = load("{\"user_id\":\"auth0|a\",\"email\":\"a@x.co\"}\n", None);
+        // Forge what a hash collision would leave: an entry for a key nobody holds,
+        // pointing at user 0.
+        let h = s.hasher.short(KeyKind::Email, b"nobody@x.co");
+        let shard = s.index.shard_of(h);
+        s.index.shards_mut().nth(shard).unwrap().insert(h, 0);
+        assert_eq!(s.index.candidates(h).collect::<Vec<_>>(), [0]);
+        let mut scratch = String::new();
+        assert_eq!(s.holder(KeyKind::Email, b"nobody@x.co", &mut scratch), None);
+        assert_eq!(s.holder(KeyKind::Email, b"a@x.co", &mut scratch), Some(0));
+    }
+
+    #[test]
+    fn the_first_holder_wins_across_files_and_keys_held_twice_are_counted_once() {
+        let user = |id: &str| format!("{{\"user_id\":\"auth0|{id}\",\"email\":\"same@x.co\"}}\n");
+        let s = Snapshot::load(
+            vec![
+                ExportSource::Bytes {
+                    name: "one".into(),
+                    data: (user("a") + &user("b")).into_bytes(),
+                },
+                ExportSource::Bytes {
+                    name: "two".into(),
+                    data: user("c").into_bytes(),
+                },
+            ],
+            &SnapshotOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.held_twice(), 1);
+        let mut scratch = String::new();
+        assert_eq!(
+            s.holder(KeyKind::Email, b"same@x.co", &mut scratch),
+            Some(0)
+        );
+        let mut id = String::new();
+        assert!(s.user(2).string("user_id", &mut id));
+        assert_eq!(id, "auth0|c");
+    }
+
+    #[test]
+    fn malformed_lines_name_file_and_line_without_content() {
+        let err = Snapshot::load(
+            vec![ExportSource::Bytes {
+                name: "export.ndjson".into(),
+                data:
+                    b"{\"user_id\":\"auth0|a\"}\n\n{\"user_id\":\"auth0|SECRET\",\"email\":[1]}\n"
+                        .to_vec(),
+            }],
+            &SnapshotOptions::default(),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("export.ndjson: line 3: email is an array"),
+            "{msg}"
+        );
+        assert!(!msg.contains("SECRET"));
+        assert_eq!(err.position().map(|p| p.line), Some(3));
     }
 }

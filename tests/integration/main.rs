@@ -4,5 +4,6 @@ mod cases;
 mod cli;
 mod common;
 mod differential;
+mod existing;
 mod hostile;
 mod invariants;
