@@ -9,12 +9,13 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use user_import::verify;
 use user_import::{
     Builder, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot, SnapshotOptions, Status,
     Summary,
 };
 
-/// Exit codes (SPEC 6.4).
+/// Exit codes (SPEC 6.4). `verify` exits 3 when a canary does not match.
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_RECORD_FAILED: u8 = 3;
@@ -34,6 +35,26 @@ struct Cli {
 enum Command {
     /// Decide every record of a users file (JSON array or NDJSON): insert, update or error.
     Run(RunArgs),
+    /// Check known passwords of a few canary users against their hashes in a users file.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    /// The users file; `-` reads standard input.
+    file: PathBuf,
+    /// NDJSON lines {"email"|"user_id": ..., "password": ...}, one per canary.
+    #[arg(long, value_name = "PATH")]
+    passwords: PathBuf,
+    /// Write the verdicts here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// No summary line on standard error.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,6 +127,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Verify(args) => verify(args),
     }
 }
 
@@ -209,6 +231,68 @@ fn run(args: RunArgs) -> ExitCode {
             eprintln!("user-import: job failed: {e}");
             ExitCode::from(EXIT_FAILED)
         }
+    }
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let started = Instant::now();
+    let canaries = match verify::canary::read_passwords(&args.passwords) {
+        Ok(c) if c.is_empty() => {
+            eprintln!(
+                "user-import: the passwords file {} holds no canary",
+                args.passwords.display()
+            );
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let file = (args.file.as_os_str() != "-").then_some(args.file.as_path());
+    let limits = verify::Limits::default();
+    let verdicts = match verify::verify(file, io::stdin(), &canaries, args.threads, &limits) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("user-import: verify failed: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let mut buf = Vec::new();
+    for (c, v) in canaries.iter().zip(&verdicts) {
+        verify::write_verdict(&mut buf, c, v);
+    }
+    verify::write_summary(&mut buf, &verdicts);
+    let written = match &args.out {
+        Some(p) => std::fs::write(p, &buf).map_err(|e| format!("cannot write {}: {e}", p.display())),
+        None => io::stdout()
+            .lock()
+            .write_all(&buf)
+            .map_err(|e| format!("cannot write the verdicts: {e}")),
+    };
+    if let Err(e) = written {
+        eprintln!("user-import: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let tally = verify::tally(&verdicts);
+    if !args.quiet {
+        let parts: Vec<String> = tally
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {}", s.name()))
+            .collect();
+        eprintln!(
+            "user-import: verified {} canaries: {} ({:.2} s)",
+            verdicts.len(),
+            parts.join(", "),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if verdicts.iter().all(|v| v.status == verify::Status::Match) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_RECORD_FAILED)
     }
 }
 

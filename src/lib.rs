@@ -49,6 +49,7 @@ pub mod record;
 pub mod sink;
 pub mod snapshot;
 pub mod validate;
+pub mod verify;
 
 pub use config::{Builder, Engine, ProgressFn};
 pub use emit::{NdjsonSink, write_summary};

@@ -7,3 +7,4 @@ mod differential;
 mod existing;
 mod hostile;
 mod invariants;
+mod verify;

@@ -1,0 +1,397 @@
+//! One canary: its record's hash, computed with the canary's password, and when that does
+//! not match, the search for the likely mistake that would make it match.
+
+use crate::doc::{Kind, Value};
+use crate::finding::{Code, Findings};
+use crate::hash::{
+    self, Algorithm, CustomPasswordHash, Encoding, Format, PasswordEncoding, SaltPosition,
+};
+use crate::parse::Parser;
+use crate::validate;
+
+use super::compute::{self, Limits, Outcome, Variant};
+
+/// What verification found for one canary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Match,
+    Mismatch,
+    NoHash,
+    NotFound,
+    InvalidHash,
+    TooCostly,
+    Unsupported,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Match,
+        Status::Mismatch,
+        Status::NoHash,
+        Status::NotFound,
+        Status::InvalidHash,
+        Status::TooCostly,
+        Status::Unsupported,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Status::Match => "match",
+            Status::Mismatch => "mismatch",
+            Status::NoHash => "no_hash",
+            Status::NotFound => "not_found",
+            Status::InvalidHash => "invalid_hash",
+            Status::TooCostly => "too_costly",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// A setting of the computation, as the output names it.
+pub type Setting = (&'static str, &'static str);
+
+/// The verdict for one canary. Nothing in it is secret: settings are names, codes are codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    /// The record's 0-based position in the users file.
+    pub index: Option<u64>,
+    /// `password_hash` or `custom_password_hash`.
+    pub field: Option<&'static str>,
+    pub algorithm: Option<&'static str>,
+    /// The inputs as declared (or defaulted) by the record.
+    pub inputs: Vec<Setting>,
+    /// For a mismatch: the settings that differ in the variant that matches, if one does.
+    pub would_match: Option<Vec<Setting>>,
+    /// The record's error codes (why the hash is invalid, or why the record would fail).
+    pub codes: Vec<Code>,
+    pub reason: Option<String>,
+}
+
+impl Verdict {
+    fn new(status: Status) -> Self {
+        Verdict {
+            status,
+            index: None,
+            field: None,
+            algorithm: None,
+            inputs: Vec::new(),
+            would_match: None,
+            codes: Vec::new(),
+            reason: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(Status::NotFound)
+    }
+}
+
+/// Verifies `password` against the hash of the record `raw`.
+pub fn check(raw: &[u8], password: &str, limits: &Limits) -> Verdict {
+    let mut parser = Parser::new();
+    parser.parse(raw, |parsed| {
+        let Ok(p) = parsed else {
+            return Verdict::new(Status::NoHash);
+        };
+        let root = Value::root(p.tape);
+        if root.kind() != Kind::Object {
+            return Verdict::new(Status::NoHash);
+        }
+        let mut findings = Findings::new();
+        let mut path = String::new();
+        validate::validate(root, raw.len(), &mut findings, &mut path);
+        let codes: Vec<Code> = findings.errors().map(|e| e.code).collect();
+        let mut v = match (root.get("password_hash"), root.get("custom_password_hash")) {
+            (None, None) => Verdict::new(Status::NoHash),
+            (Some(_), Some(_)) => invalid(codes.clone()),
+            (Some(ph), None) => password_hash(ph, password, limits, &codes),
+            (None, Some(ch)) => custom(ch, password, limits, &codes),
+        };
+        if v.codes.is_empty() && v.status != Status::NoHash {
+            v.codes = codes;
+        }
+        v
+    })
+}
+
+fn invalid(codes: Vec<Code>) -> Verdict {
+    Verdict {
+        codes,
+        ..Verdict::new(Status::InvalidHash)
+    }
+}
+
+fn password_hash(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> Verdict {
+    let mut f = Findings::new();
+    let Some(stored) = v.as_str() else {
+        return invalid(codes.to_vec());
+    };
+    hash::check_password_hash(stored, &mut f);
+    if f.has_errors() {
+        return invalid(codes.to_vec());
+    }
+    let mut verdict = outcome(compute::verify_password_hash(stored, password, limits));
+    verdict.field = Some("password_hash");
+    verdict.algorithm = Some("bcrypt");
+    verdict.inputs = vec![("password_encoding", "utf8")];
+    verdict
+}
+
+fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> Verdict {
+    if v.kind() != Kind::Object {
+        return invalid(codes.to_vec());
+    }
+    let mut f = Findings::new();
+    let Some(h) = hash::rules::parse_custom_password_hash(v, &mut f) else {
+        return invalid(codes.to_vec());
+    };
+    let declared = compute::verify_custom(&h, password, &Variant::default(), limits);
+    let mut verdict = match (&declared, h.format) {
+        // A value that does not decode as declared can never match; the search below may
+        // still find the encoding it was really written in.
+        (Outcome::Unsupported(_), Format::Undecodable(_)) => {
+            let mut v = invalid(f.warnings().map(|w| w.code).collect());
+            v.reason = Some("the hash does not decode as declared".to_owned());
+            v
+        }
+        _ => outcome(declared.clone()),
+    };
+    verdict.field = Some("custom_password_hash");
+    verdict.algorithm = Some(h.algorithm.name());
+    verdict.inputs = inputs(&h);
+    if matches!(verdict.status, Status::Mismatch | Status::InvalidHash) {
+        if let Some(found) = search(&h, password, limits) {
+            verdict.status = Status::Mismatch;
+            verdict.would_match = Some(found);
+        } else if verdict.status == Status::Mismatch {
+            verdict.would_match = None;
+        }
+    }
+    verdict
+}
+
+fn outcome(o: Outcome) -> Verdict {
+    match o {
+        Outcome::Match => Verdict::new(Status::Match),
+        Outcome::Mismatch => Verdict::new(Status::Mismatch),
+        Outcome::TooCostly(why) => Verdict {
+            reason: Some(why),
+            ..Verdict::new(Status::TooCostly)
+        },
+        Outcome::Unsupported(why) => Verdict {
+            reason: Some(why),
+            ..Verdict::new(Status::Unsupported)
+        },
+    }
+}
+
+/// The inputs the computation uses, as declared or defaulted.
+fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
+    let mut out = Vec::new();
+    if let Some(d) = h.digest {
+        out.push(("digest", d.name()));
+    }
+    if raw_bytes(h.algorithm) {
+        out.push(("hash_encoding", h.hash_encoding.name()));
+    }
+    if let Some(k) = &h.key {
+        out.push(("key_encoding", k.encoding.name()));
+    }
+    if let Some(s) = &h.salt {
+        out.push(("salt_encoding", s.secret.encoding.name()));
+        out.push(("salt_position", position_name(s.position)));
+    }
+    out.push(("password_encoding", password_encoding_name(h.password_encoding)));
+    out
+}
+
+/// Algorithms whose `hash.value` is raw bytes in hex or base64.
+fn raw_bytes(a: Algorithm) -> bool {
+    matches!(
+        a,
+        Algorithm::Md4
+            | Algorithm::Md5
+            | Algorithm::Sha1
+            | Algorithm::Sha256
+            | Algorithm::Sha512
+            | Algorithm::Hmac
+            | Algorithm::Scrypt
+    )
+}
+
+/// Algorithms cheap enough to try every combination of mistakes (a few microseconds each);
+/// the others try one mistake at a time (each try costs a full bcrypt, scrypt, argon2 or
+/// pbkdf2 computation).
+fn cheap(a: Algorithm) -> bool {
+    !matches!(
+        a,
+        Algorithm::Bcrypt | Algorithm::Pbkdf2 | Algorithm::Scrypt | Algorithm::Argon2
+    )
+}
+
+const fn position_name(p: SaltPosition) -> &'static str {
+    match p {
+        SaltPosition::Prefix => "prefix",
+        SaltPosition::Suffix => "suffix",
+    }
+}
+
+const fn password_encoding_name(p: PasswordEncoding) -> &'static str {
+    match p {
+        PasswordEncoding::Ascii => "ascii",
+        PasswordEncoding::Utf8 => "utf8",
+        PasswordEncoding::Utf16le => "utf16le",
+        PasswordEncoding::Ucs2 => "ucs2",
+        PasswordEncoding::Latin1 => "latin1",
+        PasswordEncoding::Binary => "binary",
+    }
+}
+
+/// Password encodings that give different bytes (ucs2 is utf16le; ascii and binary are
+/// latin1).
+fn same_bytes(a: PasswordEncoding, b: PasswordEncoding) -> bool {
+    use PasswordEncoding::*;
+    let class = |p| match p {
+        Utf8 => 0,
+        Utf16le | Ucs2 => 1,
+        Ascii | Latin1 | Binary => 2,
+    };
+    class(a) == class(b)
+}
+
+/// One kind of mistake and its alternatives to the declared setting.
+type Dimension = Vec<Variant>;
+
+/// The likely mistakes, as single-setting variants per dimension, in the order they are
+/// tried: salt position, salt encoding, hash encoding, password encoding, key encoding.
+fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
+    let mut dims = Vec::new();
+    const ENCODINGS: [Encoding; 3] = [Encoding::Utf8, Encoding::Hex, Encoding::Base64];
+    if let Some(s) = &h.salt {
+        let other = match s.position {
+            SaltPosition::Prefix => SaltPosition::Suffix,
+            SaltPosition::Suffix => SaltPosition::Prefix,
+        };
+        dims.push(vec![Variant {
+            salt_position: Some(other),
+            ..Variant::default()
+        }]);
+        dims.push(
+            ENCODINGS
+                .into_iter()
+                .filter(|&e| e != s.secret.encoding)
+                .map(|e| Variant {
+                    salt_encoding: Some(e),
+                    ..Variant::default()
+                })
+                .collect(),
+        );
+    }
+    if raw_bytes(h.algorithm) {
+        dims.push(
+            [Encoding::Hex, Encoding::Base64]
+                .into_iter()
+                .filter(|&e| e != h.hash_encoding)
+                .map(|e| Variant {
+                    hash_encoding: Some(e),
+                    ..Variant::default()
+                })
+                .collect(),
+        );
+    }
+    dims.push(
+        [
+            PasswordEncoding::Utf8,
+            PasswordEncoding::Utf16le,
+            PasswordEncoding::Latin1,
+        ]
+        .into_iter()
+        .filter(|&e| !same_bytes(e, h.password_encoding))
+        .map(|e| Variant {
+            password_encoding: Some(e),
+            ..Variant::default()
+        })
+        .collect(),
+    );
+    if let Some(k) = &h.key {
+        dims.push(
+            ENCODINGS
+                .into_iter()
+                .filter(|&e| e != k.encoding)
+                .map(|e| Variant {
+                    key_encoding: Some(e),
+                    ..Variant::default()
+                })
+                .collect(),
+        );
+    }
+    dims.retain(|d| !d.is_empty());
+    dims
+}
+
+/// Combines two variants that change different settings.
+fn combine(a: &Variant, b: &Variant) -> Variant {
+    Variant {
+        salt_position: a.salt_position.or(b.salt_position),
+        salt_encoding: a.salt_encoding.or(b.salt_encoding),
+        hash_encoding: a.hash_encoding.or(b.hash_encoding),
+        key_encoding: a.key_encoding.or(b.key_encoding),
+        password_encoding: a.password_encoding.or(b.password_encoding),
+    }
+}
+
+/// The variants to try, fewest changes first.
+pub fn variants(h: &CustomPasswordHash<'_>) -> Vec<Variant> {
+    let dims = dimensions(h);
+    let mut out: Vec<Variant> = dims.iter().flatten().copied().collect();
+    if cheap(h.algorithm) {
+        // Every combination of changes in several dimensions, by number of changes.
+        let mut level: Vec<(usize, Variant)> = dims
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.iter().map(move |v| (i, *v)))
+            .collect();
+        for _ in 1..dims.len() {
+            let mut next = Vec::new();
+            for (last, v) in &level {
+                for (j, d) in dims.iter().enumerate().skip(last + 1) {
+                    for w in d {
+                        next.push((j, combine(v, w)));
+                    }
+                }
+            }
+            out.extend(next.iter().map(|(_, v)| *v));
+            level = next;
+        }
+    }
+    out
+}
+
+/// The first variant that matches, as the settings it changes.
+fn search(h: &CustomPasswordHash<'_>, password: &str, limits: &Limits) -> Option<Vec<Setting>> {
+    variants(h)
+        .into_iter()
+        .find(|v| compute::verify_custom(h, password, v, limits) == Outcome::Match)
+        .map(|v| describe(&v))
+}
+
+fn describe(v: &Variant) -> Vec<Setting> {
+    let mut out = Vec::new();
+    if let Some(p) = v.salt_position {
+        out.push(("salt_position", position_name(p)));
+    }
+    if let Some(e) = v.salt_encoding {
+        out.push(("salt_encoding", e.name()));
+    }
+    if let Some(e) = v.hash_encoding {
+        out.push(("hash_encoding", e.name()));
+    }
+    if let Some(e) = v.password_encoding {
+        out.push(("password_encoding", password_encoding_name(e)));
+    }
+    if let Some(e) = v.key_encoding {
+        out.push(("key_encoding", e.name()));
+    }
+    out
+}
