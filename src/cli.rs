@@ -265,7 +265,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
     verify::write_summary(&mut buf, &verdicts);
     let written = match &args.out {
-        Some(p) => std::fs::write(p, &buf).map_err(|e| format!("cannot write {}: {e}", p.display())),
+        Some(p) => {
+            std::fs::write(p, &buf).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
         None => io::stdout()
             .lock()
             .write_all(&buf)

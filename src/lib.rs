@@ -15,6 +15,8 @@
 //! 7. [`emit`]: one NDJSON line per record, in input order, through a [`Sink`].
 //!
 //! [`pipeline`] runs stages 2 to 7 on a reader thread, a rayon pool and the caller's thread.
+//! [`verify`] (the `verify` command) finds canary users with one such run and computes
+//! their password hashes.
 //!
 //! ```
 //! use user_import::{Builder, NdjsonSink};

@@ -1,5 +1,6 @@
 //! Password hashes: the format rules of `password_hash` and `custom_password_hash`
-//! (SPEC 3.1, 3.2 and section 10 "Hash strings"). Verification (SPEC 3.3) is not here yet.
+//! (SPEC 3.1, 3.2 and section 10 "Hash strings"). Computing hashes (SPEC 3.3) is
+//! [`crate::verify::compute`]'s work, on the values parsed here.
 //!
 //! One file per hash-string format, each parsing into a borrowed value whose doc comment holds
 //! the grammar and whose error enum names the malformed part:

@@ -50,7 +50,11 @@ impl std::fmt::Debug for Canary {
 pub fn read_passwords(path: &Path) -> Result<Vec<Canary>, JobError> {
     let name = path.display();
     let text = std::fs::read(path).map_err(|e| {
-        JobError::io(ErrorKind::Input, &format!("cannot read passwords file {name}"), &e)
+        JobError::io(
+            ErrorKind::Input,
+            &format!("cannot read passwords file {name}"),
+            &e,
+        )
     })?;
     parse_passwords(&text).map_err(|(line, what)| {
         JobError::new(
@@ -240,11 +244,31 @@ mod tests {
     fn bad_lines_name_the_line_and_never_the_password() {
         for (text, line, what) in [
             (&b"{\"email\":\"a@b.co\"}"[..], 1, "no password"),
-            (b"\n{\"password\":\"s3cret\"}", 2, "neither email nor user_id"),
-            (b"{\"email\":\"a\",\"user_id\":\"b\",\"password\":\"s3cret\"}", 1, "both"),
-            (b"{\"email\":\"a\",\"password\":5}", 1, "password is not a string"),
-            (b"{\"email\":\"a\",\"password\":\"s3cret\",\"x\":1}", 1, "unknown property"),
-            (b"{\"email\":\"a\",\"password\":\"s3cret\"", 1, "not valid JSON"),
+            (
+                b"\n{\"password\":\"s3cret\"}",
+                2,
+                "neither email nor user_id",
+            ),
+            (
+                b"{\"email\":\"a\",\"user_id\":\"b\",\"password\":\"s3cret\"}",
+                1,
+                "both",
+            ),
+            (
+                b"{\"email\":\"a\",\"password\":5}",
+                1,
+                "password is not a string",
+            ),
+            (
+                b"{\"email\":\"a\",\"password\":\"s3cret\",\"x\":1}",
+                1,
+                "unknown property",
+            ),
+            (
+                b"{\"email\":\"a\",\"password\":\"s3cret\"",
+                1,
+                "not valid JSON",
+            ),
         ] {
             let (n, msg) = parse_passwords(text).unwrap_err();
             assert_eq!(n, line, "{msg}");

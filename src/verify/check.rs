@@ -189,6 +189,12 @@ fn outcome(o: Outcome) -> Verdict {
 /// The inputs the computation uses, as declared or defaulted.
 fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
     let mut out = Vec::new();
+    match h.format {
+        Format::Argon2(a) => out.push(("variant", a.variant.ident())),
+        Format::Pbkdf2(p) => out.push(("digest", p.digest.name())),
+        Format::Ldap(l) => out.push(("scheme", l.scheme.name())),
+        _ => {}
+    }
     if let Some(d) = h.digest {
         out.push(("digest", d.name()));
     }
@@ -202,7 +208,10 @@ fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
         out.push(("salt_encoding", s.secret.encoding.name()));
         out.push(("salt_position", position_name(s.position)));
     }
-    out.push(("password_encoding", password_encoding_name(h.password_encoding)));
+    out.push((
+        "password_encoding",
+        password_encoding_name(h.password_encoding),
+    ));
     out
 }
 
@@ -394,4 +403,55 @@ fn describe(v: &Variant) -> Vec<Setting> {
         out.push(("key_encoding", e.name()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_hash(json: &str, f: impl FnOnce(&CustomPasswordHash<'_>)) {
+        let mut parser = Parser::new();
+        parser.parse(json.as_bytes(), |p| {
+            let root = Value::root(p.unwrap().tape);
+            let mut findings = Findings::new();
+            let h = hash::rules::parse_custom_password_hash(root, &mut findings).unwrap();
+            f(&h);
+        });
+    }
+
+    #[test]
+    fn fast_digests_try_every_combination_fewest_changes_first() {
+        with_hash(
+            r#"{"algorithm":"sha256","hash":{"value":"00","encoding":"hex"},"salt":{"value":"s"}}"#,
+            |h| {
+                let v = variants(h);
+                // salt side 1, salt encoding 2, hash encoding 1, password encoding 2:
+                // 6 single changes, and every combination across dimensions: 2*3*2*3 - 1.
+                assert_eq!(v.len(), 2 * 3 * 2 * 3 - 1);
+                assert_eq!(
+                    v[0],
+                    Variant {
+                        salt_position: Some(SaltPosition::Suffix),
+                        ..Variant::default()
+                    }
+                );
+                let changes = |v: &Variant| describe(v).len();
+                assert!(v.windows(2).all(|w| changes(&w[0]) <= changes(&w[1])));
+                assert!(v.iter().all(|x| *x != Variant::default()));
+            },
+        );
+    }
+
+    #[test]
+    fn costly_algorithms_try_one_change_at_a_time() {
+        with_hash(
+            r#"{"algorithm":"bcrypt","hash":{"value":"$2b$10$C9hB01.YxRSTcn/ZOOo4j.TW7xCKKFKBSF.C7E0xiUwumqIDqWUXG"},"salt":{"value":"s","encoding":"utf8"}}"#,
+            |h| {
+                let v = variants(h);
+                // salt side, two salt encodings, two password encodings.
+                assert_eq!(v.len(), 5);
+                assert!(v.iter().all(|x| describe(x).len() == 1));
+            },
+        );
+    }
 }

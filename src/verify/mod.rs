@@ -44,7 +44,13 @@ pub fn verify(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| JobError::new(ErrorKind::Config, None, format!("cannot start threads: {e}")))?;
+        .map_err(|e| {
+            JobError::new(
+                ErrorKind::Config,
+                None,
+                format!("cannot start threads: {e}"),
+            )
+        })?;
     Ok(pool.install(|| {
         canaries
             .par_iter()

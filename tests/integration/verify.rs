@@ -85,14 +85,20 @@ fn every_vector_gets_the_verdict_spec_requires() {
                 .and_then(|s| s.split(':').next())
                 .expect("error code");
             assert!(
-                line["codes"].as_array().expect("codes").contains(&json!(code)),
+                line["codes"]
+                    .as_array()
+                    .expect("codes")
+                    .contains(&json!(code)),
                 "{line}"
             );
         }
     }
     assert!(invalid > 0);
     assert_eq!(code, Some(3), "not every canary matches, so the exit is 3");
-    assert_eq!(out[vectors.len()]["summary"]["match"], vectors.len() - invalid);
+    assert_eq!(
+        out[vectors.len()]["summary"]["match"],
+        vectors.len() - invalid
+    );
 
     // With a wrong password every valid vector is a mismatch, and no variant saves it.
     let wrong: Vec<Value> = (0..vectors.len())
@@ -100,7 +106,10 @@ fn every_vector_gets_the_verdict_spec_requires() {
         .collect();
     let (_, out, _) = verify(&dir, &users, &wrong);
     for (v, line) in vectors.iter().zip(&out) {
-        if v["spec_verdict"].as_str().is_some_and(|s| s.starts_with("valid")) {
+        if v["spec_verdict"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("valid"))
+        {
             assert_eq!(line["status"], "mismatch", "{}: {line}", v["id"]);
             assert_eq!(line["would_match"], Value::Null, "{line}");
         }
@@ -116,7 +125,10 @@ fn valid_vectors_pass_run_with_no_error_and_no_hash_warning() {
     let out = run_bin(&["run", &u.display().to_string(), "--quiet"], b"");
     assert!(out.status.success());
     for (v, line) in vectors.iter().zip(lines(&out.stdout)) {
-        if !v["spec_verdict"].as_str().is_some_and(|s| s.starts_with("valid")) {
+        if !v["spec_verdict"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("valid"))
+        {
             continue;
         }
         assert_eq!(line["op"], "insert", "{}: {line}", v["id"]);
@@ -135,7 +147,11 @@ fn a_wrong_salt_position_is_found_and_named() {
         "hash": {"value": "d24e794fce503c3ddb1cd1ba1dd5d9b250cf9917336a0316fefd87fecf79200f", "encoding": "hex"},
         "salt": {"value": "abc123", "encoding": "utf8", "position": "suffix"}}});
     let dir = temp_dir("verify-salt");
-    let (code, out, _) = verify(&dir, &[record], &[json!({"email": "S@example.com", "password": "shh"})]);
+    let (code, out, _) = verify(
+        &dir,
+        &[record],
+        &[json!({"email": "S@example.com", "password": "shh"})],
+    );
     assert_eq!(code, Some(3));
     assert_eq!(out[0]["status"], "mismatch");
     assert_eq!(out[0]["would_match"], json!({"salt_position": "prefix"}));
@@ -149,7 +165,11 @@ fn a_hash_declared_in_the_wrong_encoding_is_found() {
     let record = json!({"email": "m@example.com", "custom_password_hash": {
         "algorithm": "md4", "hash": {"value": "AbuUujgF0pPPkJPSFRTpmA==", "encoding": "hex"}}});
     let dir = temp_dir("verify-enc");
-    let (_, out, _) = verify(&dir, &[record], &[json!({"email": "m@example.com", "password": "shh"})]);
+    let (_, out, _) = verify(
+        &dir,
+        &[record],
+        &[json!({"email": "m@example.com", "password": "shh"})],
+    );
     assert_eq!(out[0]["status"], "mismatch", "{}", out[0]);
     assert_eq!(out[0]["would_match"], json!({"hash_encoding": "base64"}));
 }
@@ -190,7 +210,15 @@ fn every_other_status_and_no_secret_in_any_output() {
     let statuses: Vec<&str> = out.iter().filter_map(|l| l["status"].as_str()).collect();
     assert_eq!(
         statuses,
-        ["no_hash", "too_costly", "unsupported", "invalid_hash", "not_found", "mismatch", "mismatch"],
+        [
+            "no_hash",
+            "too_costly",
+            "unsupported",
+            "invalid_hash",
+            "not_found",
+            "mismatch",
+            "mismatch"
+        ],
         "{err}"
     );
     // The cap is checked before computing: 64 GiB of scrypt is refused, not attempted.
@@ -202,7 +230,11 @@ fn every_other_status_and_no_secret_in_any_output() {
     assert!(!all.contains("C9hB01"), "no hash in the output");
 
     // The right password: exit 0 only when every canary matches.
-    let (code, out, _) = verify(&dir, &users[4..], &[json!({"user_id": "u1", "password": "shh"})]);
+    let (code, out, _) = verify(
+        &dir,
+        &users[4..],
+        &[json!({"user_id": "u1", "password": "shh"})],
+    );
     assert_eq!(out[0]["status"], "match");
     assert_eq!(code, Some(0));
 }
@@ -213,9 +245,17 @@ fn a_malformed_passwords_file_fails_without_quoting_it() {
     let u = dir.join("users.ndjson");
     let p = dir.join("passwords.ndjson");
     write_file(&u, b"{\"email\":\"a@example.com\"}\n");
-    write_file(&p, b"{\"email\":\"a@example.com\",\"password\":\"S3cr3t\"}\n{\"password\":\"S3cr3t\"}\n");
+    write_file(
+        &p,
+        b"{\"email\":\"a@example.com\",\"password\":\"S3cr3t\"}\n{\"password\":\"S3cr3t\"}\n",
+    );
     let out = run_bin(
-        &["verify", &u.display().to_string(), "--passwords", &p.display().to_string()],
+        &[
+            "verify",
+            &u.display().to_string(),
+            "--passwords",
+            &p.display().to_string(),
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
