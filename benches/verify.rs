@@ -100,6 +100,8 @@ fn slow(c: &mut Criterion) {
         "shh",
         Outcome::Match,
     );
+    let (record, password) = vector("bcrypt-00");
+    bench_custom(c, "bcrypt_custom", &record, &password, Outcome::Match);
     let (record, password) = vector("scrypt-02");
     assert_eq!(
         (record["cost"].as_u64(), record["blockSize"].as_u64()),
@@ -111,7 +113,9 @@ fn slow(c: &mut Criterion) {
 /// The fast ones.
 fn fast(c: &mut Criterion) {
     for (name, id) in [
+        ("md4_salted", "md4-04"),
         ("md5_salted", "md5-04"),
+        ("sha1_salted", "sha1-04"),
         ("sha256_salted", "sha256-04"),
         ("sha512_salted", "sha512-04"),
         ("hmac_sha256", "hmac-sha256-00"),
