@@ -118,19 +118,27 @@ impl Builder {
     }
 
     pub fn build(self) -> Result<Engine, JobError> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .thread_name(|i| format!("user-import-{i}"))
-            .build()
-            .map_err(|e| {
-                JobError::new(
-                    ErrorKind::Config,
-                    None,
-                    format!("cannot start worker threads: {e}"),
-                )
-            })?;
+        let pool = thread_pool(self.threads, "user-import")?;
         Ok(Engine { cfg: self, pool })
     }
+}
+
+/// A rayon pool of `threads` workers (0: one per core) named `<name>-<i>`.
+pub(crate) fn thread_pool(
+    threads: usize,
+    name: &'static str,
+) -> Result<rayon::ThreadPool, JobError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("{name}-{i}"))
+        .build()
+        .map_err(|e| {
+            JobError::new(
+                ErrorKind::Config,
+                None,
+                format!("cannot start worker threads: {e}"),
+            )
+        })
 }
 
 /// A configured, immutable engine. See [`crate::pipeline`] for how it runs.

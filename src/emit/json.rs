@@ -210,9 +210,13 @@ impl Masker<'_, '_> {
                     let ke = string_end(self.raw, ks);
                     self.out.extend_from_slice(&self.raw[ks..ke]);
                     self.i = ke;
-                    let name = decode_key(
+                    // Keys are compared decoded; the buffer is lent to nested values and
+                    // handed back, so masking allocates only while it grows.
+                    let mut name = std::mem::take(&mut self.key);
+                    name.clear();
+                    crate::raw::decode_into(
                         &self.raw[ks + 1..ke.saturating_sub(1).max(ks + 1)],
-                        &mut self.key,
+                        &mut name,
                     );
                     self.ws();
                     self.i += 1; // ':'
@@ -224,6 +228,7 @@ impl Masker<'_, '_> {
                         inner
                     };
                     self.value(z, Some(&name));
+                    self.key = name;
                 }
                 self.out.push(b'}');
             }
@@ -264,51 +269,6 @@ impl Masker<'_, '_> {
             }
         }
     }
-}
-
-/// Decodes a raw key (without quotes) for comparison; unknown escapes decode to nothing.
-fn decode_key(raw: &[u8], scratch: &mut String) -> String {
-    scratch.clear();
-    if !raw.contains(&b'\\') {
-        return String::from_utf8_lossy(raw).into_owned();
-    }
-    let mut i = 0;
-    let mut units: Vec<u16> = Vec::new();
-    while i < raw.len() {
-        if raw[i] == b'\\' && i + 1 < raw.len() {
-            let c = raw[i + 1];
-            i += 2;
-            let ch = match c {
-                b'u' if i + 4 <= raw.len() => {
-                    let v = std::str::from_utf8(&raw[i..i + 4])
-                        .ok()
-                        .and_then(|h| u16::from_str_radix(h, 16).ok());
-                    i += 4;
-                    if let Some(v) = v {
-                        units.push(v);
-                    }
-                    continue;
-                }
-                b'n' => '\n',
-                b't' => '\t',
-                b'r' => '\r',
-                b'b' => '\u{8}',
-                b'f' => '\u{c}',
-                other => other as char,
-            };
-            let mut buf = [0u16; 2];
-            units.extend_from_slice(ch.encode_utf16(&mut buf));
-        } else {
-            let end = raw[i..]
-                .iter()
-                .position(|&b| b == b'\\')
-                .map_or(raw.len(), |p| i + p);
-            let s = String::from_utf8_lossy(&raw[i..end]);
-            units.extend(s.encode_utf16());
-            i = end;
-        }
-    }
-    String::from_utf16_lossy(&units)
 }
 
 /// Writes at most `limit` bytes of an unparsable record as a JSON string. Secrets cannot be

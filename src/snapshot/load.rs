@@ -103,17 +103,7 @@ struct Loader<'o> {
 impl Snapshot {
     /// Loads existing users from exports (NDJSON or a JSON array each), in the order given.
     pub fn load(sources: Vec<ExportSource>, opts: &SnapshotOptions) -> Result<Snapshot, JobError> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.threads)
-            .thread_name(|i| format!("user-import-load-{i}"))
-            .build()
-            .map_err(|e| {
-                JobError::new(
-                    ErrorKind::Config,
-                    None,
-                    format!("cannot start worker threads: {e}"),
-                )
-            })?;
+        let pool = crate::config::thread_pool(opts.threads, "user-import-load")?;
         let mut opened = Vec::with_capacity(sources.len());
         for s in sources {
             opened.push(open(s)?);

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::config::Builder;
 use crate::emit::json::write_str;
-use crate::error::{ErrorKind, JobError};
+use crate::error::JobError;
 
 pub use canary::{Canary, Key};
 pub use check::{Status, Verdict};
@@ -41,16 +41,7 @@ pub fn verify(
         None => engine.run_reader(input, &mut finder)?,
     };
     let found = finder.into_found();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| {
-            JobError::new(
-                ErrorKind::Config,
-                None,
-                format!("cannot start threads: {e}"),
-            )
-        })?;
+    let pool = crate::config::thread_pool(threads, "user-import-verify")?;
     Ok(pool.install(|| {
         canaries
             .par_iter()
