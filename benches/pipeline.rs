@@ -3,9 +3,13 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use user_import::doc::{Kind, Value};
+use user_import::emit::json::{write_masked, write_minified};
 use user_import::frame::Framer;
+use user_import::index::{Fingerprinter, KeyIndex};
 use user_import::parse::Parser;
-use user_import::{Builder, NdjsonSink};
+use user_import::record::{Input, KeyKind, RecordOptions, Worker, lower_into};
+use user_import::{Builder, ExportSource, Findings, NdjsonSink, Snapshot, SnapshotOptions};
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -69,8 +73,145 @@ fn stages(c: &mut Criterion) {
             black_box(nodes)
         })
     });
+    // Parse plus every schema rule; the rules alone are the difference with parse_records.
+    g.bench_function("parse_validate_records", |b| {
+        let (mut parser, mut findings, mut path) = (Parser::new(), Findings::new(), String::new());
+        b.iter(|| {
+            let mut errors = 0;
+            for s in &spans {
+                let raw = &data[s.start as usize..s.end as usize];
+                parser.parse(raw, |r| {
+                    if let Ok(p) = r {
+                        findings.clear();
+                        let root = Value::root(p.tape);
+                        if root.kind() == Kind::Object {
+                            user_import::validate::validate(
+                                root,
+                                raw.len(),
+                                &mut findings,
+                                &mut path,
+                            );
+                            errors += findings.errors().len();
+                        }
+                    }
+                });
+            }
+            black_box(errors)
+        })
+    });
+    // Parse plus the custom_password_hash rules of the records that have one.
+    g.bench_function("parse_hash_rules", |b| {
+        let (mut parser, mut findings) = (Parser::new(), Findings::new());
+        b.iter(|| {
+            for s in &spans {
+                parser.parse(&data[s.start as usize..s.end as usize], |r| {
+                    if let Ok(p) = r
+                        && let Some(h) = Value::root(p.tape).get("custom_password_hash")
+                        && h.kind() == Kind::Object
+                    {
+                        findings.clear();
+                        user_import::hash::check_custom_password_hash(h, &mut findings);
+                    }
+                });
+            }
+            black_box(findings.has_errors())
+        })
+    });
+    // The whole record stage (parse, rules, keys, rendering) on one thread.
+    let inputs: Vec<Input> = spans
+        .iter()
+        .map(|s| Input {
+            index: s.index,
+            raw: s.start as usize..s.end as usize,
+            complete: true,
+            size: s.end - s.start,
+        })
+        .collect();
+    g.bench_function("record_stage", |b| {
+        let mut worker = Worker::new();
+        b.iter(|| {
+            black_box(
+                worker
+                    .process(&data, &inputs, RecordOptions::default())
+                    .recs
+                    .len(),
+            )
+        })
+    });
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("emit_minified", |b| {
+        let mut out = Vec::with_capacity(data.len());
+        b.iter(|| {
+            out.clear();
+            for s in &spans {
+                write_minified(&mut out, &data[s.start as usize..s.end as usize]);
+            }
+            black_box(out.len())
+        })
+    });
+    g.bench_function("emit_masked", |b| {
+        let mut out = Vec::with_capacity(data.len());
+        b.iter(|| {
+            out.clear();
+            for s in &spans {
+                write_masked(&mut out, &data[s.start as usize..s.end as usize]);
+            }
+            black_box(out.len())
+        })
+    });
     g.finish();
 }
 
-criterion_group!(benches, end_to_end, stages);
+/// The identity indexes on the sample's emails: the in-file index (5.2) and the existing
+/// users' index (5.3), with hits confirmed against the export.
+fn index(c: &mut Criterion) {
+    let users = sample("users.ndjson");
+    let emails: Vec<Vec<u8>> = users.split(|&b| b == b'\n').filter_map(email_key).collect();
+    let mut g = c.benchmark_group("stage");
+    g.throughput(Throughput::Elements(emails.len() as u64));
+    g.bench_function("index_in_file_take", |b| {
+        let f = Fingerprinter::new();
+        b.iter(|| {
+            let mut idx = KeyIndex::new(6);
+            let mut dups = 0;
+            for (i, e) in emails.iter().enumerate() {
+                dups += usize::from(idx.take(f.of(KeyKind::Email, e), i as u64).is_some());
+            }
+            black_box(dups)
+        })
+    });
+    let snapshot = Snapshot::load(
+        vec![ExportSource::Bytes {
+            name: "existing.ndjson".into(),
+            data: sample("existing.ndjson"),
+        }],
+        &SnapshotOptions::default(),
+    )
+    .expect("snapshot");
+    g.bench_function("index_existing_holder", |b| {
+        let mut scratch = String::new();
+        b.iter(|| {
+            let mut held = 0;
+            for e in &emails {
+                held += usize::from(snapshot.holder(KeyKind::Email, e, &mut scratch).is_some());
+            }
+            black_box(held)
+        })
+    });
+    g.finish();
+}
+
+/// The lower-cased email of an NDJSON line, found without a JSON library.
+fn email_key(line: &[u8]) -> Option<Vec<u8>> {
+    let mut parser = Parser::new();
+    parser.parse(line, |r| {
+        let p = r.ok()?;
+        let email = Value::root(p.tape).get("email")?.as_str()?;
+        let mut k = Vec::new();
+        lower_into(&mut k, email);
+        Some(k)
+    })
+}
+
+criterion_group!(benches, end_to_end, stages, index);
 criterion_main!(benches);

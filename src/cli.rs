@@ -37,6 +37,18 @@ enum Command {
     Run(RunArgs),
     /// Check known passwords of a few canary users against their hashes in a users file.
     Verify(VerifyArgs),
+    /// Frame and parse every record and nothing else: the floor for benchmarks.
+    #[command(hide = true)]
+    ParseOnly(ParseOnlyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ParseOnlyArgs {
+    /// The users file; `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -128,6 +140,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Verify(args) => verify(args),
+        Command::ParseOnly(args) => parse_only(args),
     }
 }
 
@@ -229,6 +242,34 @@ fn run(args: RunArgs) -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("user-import: job failed: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn parse_only(args: ParseOnlyArgs) -> ExitCode {
+    let started = Instant::now();
+    let engine = match Builder::new().threads(args.threads).build() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let path = args.file.as_deref().filter(|p| p.as_os_str() != "-");
+    match engine.parse_only_path(path) {
+        Ok(n) => {
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "user-import: parsed {} of {} records ({secs:.2} s, {:.0} records/s)",
+                n.parsed,
+                n.records,
+                n.records as f64 / secs.max(1e-9)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("user-import: parse-only failed: {e}");
             ExitCode::from(EXIT_FAILED)
         }
     }

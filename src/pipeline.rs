@@ -104,6 +104,73 @@ impl Engine {
     }
 }
 
+/// What a parse-only pass saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOnly {
+    pub records: u64,
+    /// Records that parsed (as JSON of any kind).
+    pub parsed: u64,
+}
+
+impl Engine {
+    /// The floor the engine is measured against (issue 5): the same framing and batching,
+    /// every record parsed into the engine's tape on the worker pool, and nothing else: no
+    /// rule, no index, no output.
+    pub fn parse_only_path(&self, path: Option<&Path>) -> Result<ParseOnly, JobError> {
+        match path.map(input::open).transpose()? {
+            Some(Source::Mapped(m)) => {
+                let data = m.bytes();
+                precheck(data)?;
+                self.parse_only(|tx| read_slice(self, data, tx))
+            }
+            Some(Source::Stream(mut f)) => self.parse_only(move |tx| read_stream(self, &mut f, tx)),
+            None => self.parse_only(|tx| read_stream(self, &mut std::io::stdin(), tx)),
+        }
+    }
+
+    fn parse_only<'a, R>(&self, reader: R) -> Result<ParseOnly, JobError>
+    where
+        R: FnOnce(&Sender<Msg<Batch<'a>>>) + Send,
+    {
+        let (tx, rx) = bounded::<Msg<Batch<'a>>>(CHANNEL_BATCHES);
+        std::thread::scope(|s| {
+            s.spawn(move || reader(&tx));
+            let mut total = ParseOnly::default();
+            for msg in rx {
+                let batch = match msg {
+                    Msg::Batch(b) => b,
+                    Msg::Fatal(e) => return Err(e),
+                };
+                let data = batch.data.bytes();
+                let parsed: u64 = self.pool.install(|| {
+                    batch
+                        .inputs
+                        .par_chunks(self.chunk_records())
+                        .map(|inputs| {
+                            PARSER.with(|p| {
+                                let mut p = p.borrow_mut();
+                                inputs
+                                    .iter()
+                                    .map(|i| {
+                                        u64::from(p.parse(&data[i.raw.clone()], |r| r.is_ok()))
+                                    })
+                                    .sum::<u64>()
+                            })
+                        })
+                        .sum()
+                });
+                total.records += batch.inputs.len() as u64;
+                total.parsed += parsed;
+            }
+            Ok(total)
+        })
+    }
+}
+
+thread_local! {
+    static PARSER: RefCell<crate::parse::Parser> = RefCell::new(crate::parse::Parser::new());
+}
+
 /// Checks a whole in-memory JSON array's framing without keeping any record.
 fn precheck(data: &[u8]) -> Result<(), JobError> {
     let mut framer = Framer::new();

@@ -38,7 +38,7 @@ fn check_factor(factor: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     let repeats = Repeats::of(factor);
     let mut distinct = 0;
     for (i, (kind, value)) in factor.entries().enumerate() {
-        if repeats.shadowed(factor, i, kind) {
+        if repeats.shadowed(i) {
             continue;
         }
         distinct += 1;

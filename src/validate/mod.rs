@@ -39,7 +39,7 @@ pub fn validate<'a>(
     let repeats = Repeats::of(root);
     for (i, (key, value)) in root.entries().enumerate() {
         // JSON.parse keeps the last of repeated keys; earlier ones are only warned about.
-        if repeats.shadowed(root, i, key) {
+        if repeats.shadowed(i) {
             continue;
         }
         match key {
@@ -257,7 +257,7 @@ fn duplicate_keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
         Kind::Object => {
             let repeats = Repeats::of(v);
             for (i, (key, child)) in v.entries().enumerate() {
-                if repeats.first_of_repeated(v, i, key) {
+                if repeats.first_of_repeated(i) {
                     let at = push_key(path, key);
                     out.warn(
                         Code::DuplicateProperty,
@@ -288,10 +288,16 @@ fn duplicate_keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     }
 }
 
-/// Which members of an object repeat a key. Small objects (the common case) are scanned
-/// directly; large ones are sorted once so a 100,000-key object stays linear-logarithmic.
+/// Which members of an object repeat a key, as two bit sets over member positions: for a
+/// small object (the common case) in two machine words, computed once per object by
+/// comparing its keys pairwise; a large one is sorted once so that a 100,000-key object stays
+/// linear-logarithmic. (Scanning the tape's later members for every member instead was 16% of
+/// the record stage's cycles on the 1M-user set.)
 pub(crate) enum Repeats {
-    Small,
+    Small {
+        shadowed: u32,
+        first: u32,
+    },
     Large {
         shadowed: Vec<bool>,
         first: Vec<bool>,
@@ -304,7 +310,23 @@ impl Repeats {
     pub(crate) fn of(obj: Value<'_, '_>) -> Self {
         let n = obj.len();
         if n <= Self::SMALL {
-            return Repeats::Small;
+            let mut keys = [""; Self::SMALL];
+            for (slot, (k, _)) in keys.iter_mut().zip(obj.entries()) {
+                *slot = k;
+            }
+            let (mut later, mut earlier) = (0u32, 0u32);
+            for i in 0..n {
+                for j in i + 1..n {
+                    if keys[i] == keys[j] {
+                        later |= 1 << i;
+                        earlier |= 1 << j;
+                    }
+                }
+            }
+            return Repeats::Small {
+                shadowed: later,
+                first: later & !earlier,
+            };
         }
         let mut keys: Vec<(&str, usize)> = obj
             .entries()
@@ -325,20 +347,17 @@ impl Repeats {
     }
 
     /// A later member has the same key (so this one is overwritten).
-    pub(crate) fn shadowed(&self, obj: Value<'_, '_>, i: usize, key: &str) -> bool {
+    pub(crate) fn shadowed(&self, i: usize) -> bool {
         match self {
-            Repeats::Small => obj.entries().skip(i + 1).any(|(k, _)| k == key),
+            Repeats::Small { shadowed, .. } => shadowed >> i & 1 == 1,
             Repeats::Large { shadowed, .. } => shadowed[i],
         }
     }
 
     /// This is the first of several members with the same key.
-    pub(crate) fn first_of_repeated(&self, obj: Value<'_, '_>, i: usize, key: &str) -> bool {
+    pub(crate) fn first_of_repeated(&self, i: usize) -> bool {
         match self {
-            Repeats::Small => {
-                !obj.entries().take(i).any(|(k, _)| k == key)
-                    && obj.entries().skip(i + 1).any(|(k, _)| k == key)
-            }
+            Repeats::Small { first, .. } => first >> i & 1 == 1,
             Repeats::Large { first, .. } => first[i],
         }
     }
