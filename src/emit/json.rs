@@ -42,9 +42,14 @@ pub fn write_lossy_str(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Writes `s` lower-cased as JavaScript's `toLowerCase` does (full Unicode).
 pub fn write_lower_str(out: &mut Vec<u8>, s: &str) {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if s.is_ascii() {
+        // In place, without a lower-cased copy: the escapes `write_str` emits are already
+        // lower case (`\n`, `\u001f`), so lower-casing the written bytes is exact.
+        let start = out.len();
         write_str(out, s);
+        out[start..].make_ascii_lowercase();
     } else {
+        // Full Unicode rules (final sigma) need the whole string; non-ASCII is rare.
         write_str(out, &s.to_lowercase());
     }
 }
