@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! reader thread --batches--> compute thread --decided batches--> caller's thread
-//!  (framing)      bounded     (rayon: records in chunks,  bounded    (the Sink, in
-//!                             then reconcile in order)              input order)
+//!  (framing)      bounded     (rayon: records in chunks)  bounded    (reconcile in order,
+//!                                                                    then the Sink)
 //! ```
 //!
 //! Bounded channels give back-pressure: a slow sink stalls the compute thread, which stalls
@@ -376,7 +376,6 @@ fn compute<'a>(
     rx: Receiver<Msg<Batch<'a>>>,
     tx: Sender<Msg<(Batch<'a>, Vec<Chunk>)>>,
 ) {
-    let mut reconciler = Reconciler::new();
     let opts = engine.record_options();
     for msg in rx {
         let batch = match msg {
@@ -387,16 +386,13 @@ fn compute<'a>(
             }
         };
         let data = batch.data.bytes();
-        let mut chunks: Vec<Chunk> = engine.pool.install(|| {
+        let chunks: Vec<Chunk> = engine.pool.install(|| {
             batch
                 .inputs
                 .par_chunks(engine.chunk_records())
                 .map(|inputs| WORKER.with(|w| w.borrow_mut().process(data, inputs, opts)))
                 .collect()
         });
-        for chunk in &mut chunks {
-            reconciler.chunk(data, chunk);
-        }
         if tx.send(Msg::Batch((batch, chunks))).is_err() {
             return;
         }
@@ -410,12 +406,18 @@ fn write(
 ) -> Result<Summary, JobError> {
     let mut summary = Summary::default();
     let mut last_report = Instant::now();
+    // Reconciling here rather than on the compute thread lets the workers start the next
+    // batch while this one is reconciled and written.
+    let mut reconciler = Reconciler::new();
     for msg in rx {
-        let (batch, chunks) = match msg {
+        let (batch, mut chunks) = match msg {
             Msg::Batch(b) => b,
             Msg::Fatal(e) => return fail(sink, summary, e),
         };
         let data = batch.data.bytes();
+        for chunk in &mut chunks {
+            reconciler.chunk(data, chunk);
+        }
         for chunk in &chunks {
             for rec in &chunk.recs {
                 let record = Record {
