@@ -43,7 +43,7 @@ impl Default for Builder {
         Builder {
             threads: 0,
             deny_warnings: false,
-            batch_records: 16_384,
+            batch_records: 4_096,
             chunk_records: 256,
             read_bytes: 1 << 20,
             progress: None,
@@ -71,8 +71,10 @@ impl Builder {
         self
     }
 
-    /// Records per batch handed from the reader to the workers. By default, 16,384.
-    /// Output does not depend on it.
+    /// Records per batch handed from the reader to the workers. By default, 4,096: about six
+    /// batches are in flight between the stages, so this sets most of the memory a stream
+    /// needs (1M users on standard input: peak RSS 270 MB with 16,384, 190 MB with 4,096, in
+    /// the same time). Output does not depend on it.
     pub fn batch_records(mut self, n: usize) -> Self {
         self.batch_records = n.max(1);
         self

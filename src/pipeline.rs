@@ -266,7 +266,9 @@ fn read_stream(engine: &Engine, reader: &mut dyn Read, tx: &Sender<Msg<Batch<'st
     let mut skipping: Option<(u64, Vec<u8>)> = None;
     // Prefixes of skipped records, appended to the batch data when it is cut.
     let mut prefixes: Vec<(usize, Vec<u8>)> = Vec::new();
-    let batch_bytes = engine.read_bytes() * 8;
+    // A batch is also cut at this many bytes, so that records much larger than usual do not
+    // multiply the memory in flight (see `Builder::batch_records`).
+    let batch_bytes = engine.read_bytes() * 2;
     let send = |tx: &Sender<Msg<Batch<'static>>>,
                 buf: &mut Vec<u8>,
                 inputs: &mut Vec<Input>,
