@@ -211,6 +211,18 @@ impl Framer {
         }
     }
 
+    /// Whether `b` (at `at`) is JSON white space, counting lines as it goes.
+    fn white(&mut self, b: u8, at: u64) -> bool {
+        match b {
+            b' ' | b'\t' | b'\r' => true,
+            b'\n' => {
+                self.newline(at);
+                true
+            }
+            _ => false,
+        }
+    }
+
     #[cold]
     fn fail(&self, at: u64, message: &'static str) -> FrameError {
         FrameError {
@@ -275,17 +287,9 @@ impl Framer {
                 Outer::ArrOpen | Outer::ArrAfterComma | Outer::ArrAfterElem | Outer::Done => {
                     let b = window[i];
                     let at = base + i as u64;
-                    match b {
-                        b' ' | b'\t' | b'\r' => {
-                            i += 1;
-                            continue;
-                        }
-                        b'\n' => {
-                            self.newline(at);
-                            i += 1;
-                            continue;
-                        }
-                        _ => {}
+                    if self.white(b, at) {
+                        i += 1;
+                        continue;
                     }
                     match (self.outer, b) {
                         (Outer::Done, _) => {
@@ -537,17 +541,9 @@ impl Framer {
                 Lex::None => {
                     let b = w[i];
                     let at = base + i as u64;
-                    match b {
-                        b' ' | b'\t' | b'\r' => {
-                            i += 1;
-                            continue;
-                        }
-                        b'\n' => {
-                            self.newline(at);
-                            i += 1;
-                            continue;
-                        }
-                        _ => {}
+                    if self.white(b, at) {
+                        i += 1;
+                        continue;
                     }
                     i += 1;
                     match self.expect {

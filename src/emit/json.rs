@@ -166,6 +166,35 @@ impl Masker<'_, '_> {
         }
     }
 
+    /// Copies the object or array at `self.i`: its brackets and commas, and each member or
+    /// element through `item`, which starts at the item's first byte.
+    fn container(&mut self, close: u8, mut item: impl FnMut(&mut Self)) {
+        self.out.push(self.raw[self.i]);
+        self.i += 1;
+        let mut n = 0;
+        loop {
+            self.ws();
+            match self.raw.get(self.i) {
+                None => break,
+                Some(&c) if c == close => {
+                    self.i += 1;
+                    break;
+                }
+                Some(b',') => {
+                    self.i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if n > 0 {
+                self.out.push(b',');
+            }
+            n += 1;
+            item(self);
+        }
+        self.out.push(close);
+    }
+
     fn value(&mut self, zone: Zone, key: Option<&str>) {
         let first = self.raw.get(self.i).copied().unwrap_or(b'n');
         let is_object = first == b'{';
@@ -190,83 +219,40 @@ impl Masker<'_, '_> {
             (z, _) => z,
         };
         match first {
-            b'{' => {
-                self.out.push(b'{');
-                self.i += 1;
-                let mut n = 0;
-                loop {
-                    self.ws();
-                    match self.raw.get(self.i) {
-                        Some(b'}') | None => {
-                            self.i += 1;
-                            break;
-                        }
-                        Some(b',') => {
-                            self.i += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if n > 0 {
-                        self.out.push(b',');
-                    }
-                    n += 1;
-                    let ks = self.i;
-                    let ke = string_end(self.raw, ks);
-                    self.out.extend_from_slice(&self.raw[ks..ke]);
-                    self.i = ke;
-                    // Keys are compared decoded; the buffer is lent to nested values and
-                    // handed back, so masking allocates only while it grows.
-                    let mut name = std::mem::take(&mut self.key);
-                    name.clear();
-                    crate::raw::decode_into(
-                        &self.raw[ks + 1..ke.saturating_sub(1).max(ks + 1)],
-                        &mut name,
-                    );
-                    self.ws();
-                    self.i += 1; // ':'
-                    self.out.push(b':');
-                    self.ws();
-                    let z = if zone == Zone::Root && first == b'{' && key.is_none() {
-                        Zone::Root
-                    } else {
-                        inner
-                    };
-                    self.value(z, Some(&name));
-                    self.key = name;
-                }
-                self.out.push(b'}');
-            }
-            b'[' => {
-                self.out.push(b'[');
-                self.i += 1;
-                let mut n = 0;
-                loop {
-                    self.ws();
-                    match self.raw.get(self.i) {
-                        Some(b']') | None => {
-                            self.i += 1;
-                            break;
-                        }
-                        Some(b',') => {
-                            self.i += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if n > 0 {
-                        self.out.push(b',');
-                    }
-                    n += 1;
-                    let z = if zone == Zone::Root && key.is_none() {
-                        Zone::Plain
-                    } else {
-                        inner
-                    };
-                    self.value(z, None);
-                }
-                self.out.push(b']');
-            }
+            b'{' => self.container(b'}', |m| {
+                let ks = m.i;
+                let ke = string_end(m.raw, ks);
+                m.out.extend_from_slice(&m.raw[ks..ke]);
+                m.i = ke;
+                // Keys are compared decoded; the buffer is lent to nested values and handed
+                // back, so masking allocates only while it grows.
+                let mut name = std::mem::take(&mut m.key);
+                name.clear();
+                crate::raw::decode_into(
+                    &m.raw[ks + 1..ke.saturating_sub(1).max(ks + 1)],
+                    &mut name,
+                );
+                m.ws();
+                m.i += 1; // ':'
+                m.out.push(b':');
+                m.ws();
+                // The record's own members keep the root zone; deeper ones take the inner.
+                let z = if zone == Zone::Root && key.is_none() {
+                    Zone::Root
+                } else {
+                    inner
+                };
+                m.value(z, Some(&name));
+                m.key = name;
+            }),
+            b'[' => self.container(b']', |m| {
+                let z = if zone == Zone::Root && key.is_none() {
+                    Zone::Plain
+                } else {
+                    inner
+                };
+                m.value(z, None);
+            }),
             _ => {
                 let start = self.i;
                 self.skip();

@@ -352,12 +352,7 @@ struct Users<'a> {
 
 impl Users<'_> {
     fn user(&self, u: UserNo) -> User<'_> {
-        let f = self.files.partition_point(|f| f.first_user <= u) - 1;
-        let data = self.files[f].data.get();
-        let start = self.offsets[u as usize] as usize;
-        User {
-            raw: &data[start..raw::value_end(data, start)],
-        }
+        super::user_at(self.files, self.offsets, u)
     }
 }
 
@@ -632,4 +627,45 @@ fn bad_line(name: &str, data: &[u8], bad: BadLine) -> JobError {
             pos.line, bad.what
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Connection membership is decided twice: on the parsed record when keys are filed, and
+    /// from the raw bytes when a hit is confirmed. They must agree, or a filed key would
+    /// never be confirmed (a missed conflict) or the other way round.
+    #[test]
+    fn both_connection_rules_agree() {
+        let records = [
+            r#"{"user_id":"a"}"#,
+            r#"{"user_id":"a","identities":null}"#,
+            r#"{"user_id":"a","identities":[]}"#,
+            r#"{"user_id":"a","identities":[{"provider":"auth0"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":null}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"A"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"B"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"a"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"B"},{"connection":"A"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"B"},{}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"\u0041"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"A"}],"identities":[{"connection":"B"}]}"#,
+            r#"{"user_id":"a","identities":[{"connection":"B","connection":"A"}]}"#,
+        ];
+        let mut parser = Parser::new();
+        for rec in records {
+            for connection in [None, Some("A")] {
+                let parsed = parser.parse(rec.as_bytes(), |p| {
+                    let root = Value::root(p.unwrap().tape);
+                    identities(root.get("identities"), connection).unwrap()
+                });
+                let raw = User {
+                    raw: rec.as_bytes(),
+                }
+                .in_connection(connection);
+                assert_eq!(parsed, raw, "{rec} with {connection:?}");
+            }
+        }
+    }
 }

@@ -115,18 +115,23 @@ impl Snapshot {
 
     /// A view of user `u`'s record.
     pub fn user(&self, u: UserNo) -> User<'_> {
-        let f = self.files.partition_point(|f| f.first_user <= u) - 1;
-        let data = self.files[f].data.get();
-        let start = self.offsets[u as usize] as usize;
-        let end = raw::value_end(data, start);
-        User {
-            raw: &data[start..end],
-        }
+        user_at(&self.files, &self.offsets, u)
     }
 
     /// Whether user `u` belongs to the target connection (SPEC 1.2, 10).
     pub fn in_connection(&self, u: UserNo) -> bool {
         self.user(u).in_connection(self.connection.as_deref())
+    }
+}
+
+/// User `u`'s record: its file is the last one whose first user is at most `u`, and its
+/// bytes run from its offset to the end of the JSON value there (validated at load).
+fn user_at<'s>(files: &'s [ExportFile], offsets: &[u64], u: UserNo) -> User<'s> {
+    let f = files.partition_point(|f| f.first_user <= u) - 1;
+    let data = files[f].data.get();
+    let start = offsets[u as usize] as usize;
+    User {
+        raw: &data[start..raw::value_end(data, start)],
     }
 }
 

@@ -145,7 +145,17 @@ impl Finder {
         for (i, c) in canaries.iter().enumerate() {
             match &c.key {
                 Key::Email(e) => by_email.entry(e.clone()).or_insert_with(Vec::new).push(i),
-                Key::UserId(id) => by_id.entry(id.clone()).or_insert_with(Vec::new).push(i),
+                Key::UserId(id) => {
+                    // A record's id matches as written or in its stored `auth0|` form: file
+                    // the canary under both, so a record needs one lookup and no copy.
+                    by_id.entry(id.clone()).or_insert_with(Vec::new).push(i);
+                    if let Some(bare) = id.strip_prefix("auth0|") {
+                        by_id
+                            .entry(bare.to_owned())
+                            .or_insert_with(Vec::new)
+                            .push(i);
+                    }
+                }
             }
         }
         Finder {
@@ -181,15 +191,12 @@ impl Finder {
                     hits.extend(list);
                 }
             }
-            if let Some(id) = root.get("user_id").and_then(|v| v.as_str())
-                && !by_id.is_empty()
+            if let Some(list) = root
+                .get("user_id")
+                .and_then(|v| v.as_str())
+                .and_then(|id| by_id.get(id))
             {
-                if let Some(list) = by_id.get(id) {
-                    hits.extend(list);
-                }
-                if let Some(list) = by_id.get(&format!("auth0|{id}")) {
-                    hits.extend(list);
-                }
+                hits.extend(list);
             }
         });
         for i in hits {
