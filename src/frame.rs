@@ -267,8 +267,7 @@ impl Framer {
                         }
                         b'{' => {
                             self.format = Some(Format::Ndjson);
-                            // The first line starts after the BOM, if any.
-                            self.rec_start = self.line_start.max(u64::from(bom));
+                            self.rec_start = at;
                             self.rec_line = self.line;
                             self.outer = Outer::Ndjson { blank: false };
                             i += 1;
@@ -385,7 +384,7 @@ impl Framer {
                 Some(off) => {
                     let nl = i + off;
                     if blank {
-                        blank = w[i..nl].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'));
+                        blank = self.line_content(&w[i..nl], base + i as u64);
                     }
                     let at = base + nl as u64;
                     if !blank {
@@ -414,7 +413,7 @@ impl Framer {
                 }
                 None => {
                     if blank {
-                        blank = w[i..].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'));
+                        blank = self.line_content(&w[i..], base + i as u64);
                     }
                     if i < w.len() {
                         self.prev_cr = w[w.len() - 1] == b'\r';
@@ -423,6 +422,22 @@ impl Framer {
                     return w.len();
                 }
             }
+        }
+    }
+
+    /// Whether `part` of a line that is blank so far (starting at `at`) is still blank. If
+    /// not, the record starts at its first significant byte: leading white space is not part
+    /// of a record, as in an array, so a stream may drop it before the record begins.
+    fn line_content(&mut self, part: &[u8], at: u64) -> bool {
+        match part
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | b'\r'))
+        {
+            Some(p) => {
+                self.rec_start = at + p as u64;
+                false
+            }
+            None => true,
         }
     }
 

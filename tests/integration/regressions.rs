@@ -1,0 +1,41 @@
+//! Fuzzer findings, replayed as ordinary tests (each names its target and what it found).
+
+use user_import::{Builder, NdjsonSink};
+
+fn run(input: &[u8], read: Option<usize>) -> String {
+    let engine = Builder::new()
+        .threads(1)
+        .batch_records(3)
+        .chunk_records(2)
+        .read_bytes(read.unwrap_or(1 << 20))
+        .build()
+        .expect("engine");
+    let mut sink = NdjsonSink::new(Vec::new());
+    match read {
+        Some(_) => engine.run_reader(input, &mut sink),
+        None => engine.run_bytes(input, &mut sink),
+    }
+    .expect("job");
+    String::from_utf8(sink.into_inner()).expect("utf-8")
+}
+
+/// `pipeline`: white space before an NDJSON record that a stream read ended inside was
+/// dropped with the read, so the record seemed to start before the kept bytes and was
+/// reported as `MAX_SIZE`. A record now starts at its first significant byte.
+#[test]
+fn white_space_before_a_streamed_ndjson_record_is_not_max_size() {
+    let inputs: [&[u8]; 3] = [
+        b"\n\n  \t{\"email\":\"a@example.com\"}\n",
+        b"{\"email\":\"a@example.com\"}\n \t \r\n    {\"email\":\"b@example.com\"}",
+        b"\xEF\xBB\xBF   {\"email\":\"a@example.com\"}\n\t\t{bad\n",
+    ];
+    for input in inputs {
+        let expected = run(input, None);
+        assert!(!expected.contains("MAX_SIZE"), "{expected}");
+        for read in 1..=12 {
+            assert_eq!(run(input, Some(read)), expected, "read size {read}");
+        }
+    }
+    // The raw excerpt of a bad record starts at the record, not at the indentation.
+    assert!(run(b"   {bad\n", None).contains(r#""raw":"{bad""#));
+}
