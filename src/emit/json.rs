@@ -61,7 +61,8 @@ fn is_ws(b: u8) -> bool {
 /// End (exclusive) of the string literal starting at `start` (its opening quote).
 fn string_end(raw: &[u8], start: usize) -> usize {
     let mut i = start + 1;
-    while let Some(off) = memchr::memchr2(b'"', b'\\', &raw[i..]) {
+    // `i` can pass the end when an excerpt cuts a string after its backslash.
+    while let Some(off) = raw.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
         i += off;
         if raw[i] == b'"' {
             return i + 1;

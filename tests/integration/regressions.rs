@@ -39,3 +39,22 @@ fn white_space_before_a_streamed_ndjson_record_is_not_max_size() {
     // The raw excerpt of a bad record starts at the record, not at the indentation.
     assert!(run(b"   {bad\n", None).contains(r#""raw":"{bad""#));
 }
+
+/// `pipeline`: an invalid record whose 256-byte excerpt ended just after a backslash inside
+/// a string made the excerpt's string scanner step past the end (a panic on a worker).
+#[test]
+fn an_excerpt_cut_after_a_backslash_is_not_a_panic() {
+    for pad in 0..8 {
+        let mut rec = br#"{"email":"a@example.com","user_metadata":{"pad":""#.to_vec();
+        rec.extend(std::iter::repeat_n(b'x', pad));
+        while rec.len() < 400 {
+            rec.extend_from_slice(br"\u0078");
+        }
+        rec.extend_from_slice(b"\"} tru\n");
+        let out = run(&rec, None);
+        assert!(out.contains("INVALID_JSON"), "{out}");
+        for read in [3, 7] {
+            assert_eq!(run(&rec, Some(read)), out);
+        }
+    }
+}
