@@ -62,7 +62,10 @@ fn is_ws(b: u8) -> bool {
 fn string_end(raw: &[u8], start: usize) -> usize {
     let mut i = start + 1;
     // `i` can pass the end when an excerpt cuts a string after its backslash.
-    while let Some(off) = raw.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+    while let Some(off) = raw
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
         i += off;
         if raw[i] == b'"' {
             return i + 1;

@@ -364,11 +364,15 @@ impl Ctx<'_> {
 }
 
 /// The members of an object we know, last one wins (as `JSON.parse` does); unknown ones are
-/// reported as they are met.
+/// reported as they are met, once each.
 macro_rules! members {
     ($cx:expr, $obj:expr, $parent:expr, { $($name:literal => $slot:ident),* $(,)? }) => {{
         $(let mut $slot = None;)*
-        for (k, v) in $obj.entries() {
+        let repeats = crate::validate::Repeats::of($obj);
+        for (i, (k, v)) in $obj.entries().enumerate() {
+            if repeats.shadowed(i) {
+                continue;
+            }
             match k {
                 $($name => $slot = Some(v),)*
                 _ => $cx.additional($parent, k),

@@ -1,7 +1,7 @@
 //! `app_metadata` and `user_metadata` (SPEC 2.3): forbidden top-level keys of
 //! `app_metadata`, and keys containing `.` or `$` at any depth in both.
 
-use super::{push_index, push_key};
+use super::{Repeats, push_index, push_key};
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
 
@@ -31,8 +31,9 @@ pub(super) fn check(obj: Value<'_, '_>, app: bool, path: &mut String, out: &mut 
     path.clear();
     path.push_str(if app { "app_metadata" } else { "user_metadata" });
     if app {
-        for (key, _) in obj.entries() {
-            if FORBIDDEN_APP_KEYS.contains(&key) {
+        let repeats = Repeats::of(obj);
+        for (i, (key, _)) in obj.entries().enumerate() {
+            if !repeats.shadowed(i) && FORBIDDEN_APP_KEYS.contains(&key) {
                 let at = push_key(path, key);
                 out.error(
                     Code::NotPassed,
@@ -50,7 +51,13 @@ pub(super) fn check(obj: Value<'_, '_>, app: bool, path: &mut String, out: &mut 
 fn keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     match v.kind() {
         Kind::Object => {
-            for (key, child) in v.entries() {
+            // Only the members JSON.parse keeps: a value overwritten by a repeated key never
+            // reaches Auth0, so its keys are not its to reject.
+            let repeats = Repeats::of(v);
+            for (i, (key, child)) in v.entries().enumerate() {
+                if repeats.shadowed(i) {
+                    continue;
+                }
                 let at = push_key(path, key);
                 if key.bytes().any(|b| b == b'.' || b == b'$') {
                     out.error(

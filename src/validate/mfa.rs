@@ -79,8 +79,9 @@ fn check_factor(factor: Value<'_, '_>, path: &mut String, out: &mut Findings) {
 
 fn check_inner(kind: &str, field: &str, obj: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     let mut seen = false;
-    for (key, _) in obj.entries() {
-        if key != field {
+    let repeats = Repeats::of(obj);
+    for (i, (key, _)) in obj.entries().enumerate() {
+        if key != field && !repeats.shadowed(i) {
             let at = push_key(path, key);
             out.error(
                 Code::ObjectAdditionalProperties,

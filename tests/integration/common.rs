@@ -217,3 +217,43 @@ pub fn base64(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Runs the binary with `args`, its standard input written by `feed`, and samples its peak
+/// resident memory (`VmHWM`, a high-water mark, so polling cannot miss the peak by much).
+/// Returns the output and the peak in bytes.
+pub fn run_bin_peak(
+    args: &[&str],
+    feed: impl FnOnce(std::process::ChildStdin) + Send + 'static,
+) -> (Output, u64) {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn user-import");
+    let input = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || feed(input));
+    let status = format!("/proc/{}/status", child.id());
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut v);
+        v
+    });
+    let mut peak = 0u64;
+    while child.try_wait().expect("wait").is_none() {
+        if let Some(kb) = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            peak = peak.max(kb * 1024);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut out = child.wait_with_output().expect("wait");
+    out.stdout = reader.join().expect("reader");
+    let _ = feeder.join();
+    (out, peak)
+}
