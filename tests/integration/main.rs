@@ -7,4 +7,5 @@ mod differential;
 mod existing;
 mod hostile;
 mod invariants;
+mod server;
 mod verify;
