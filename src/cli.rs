@@ -40,6 +40,48 @@ enum Command {
     /// Frame and parse every record and nothing else: the floor for benchmarks.
     #[command(hide = true)]
     ParseOnly(ParseOnlyArgs),
+    /// Serve Auth0's bulk-import job API over the engine and a SQLite user store (token in
+    /// USER_IMPORT_TOKEN).
+    #[cfg(feature = "server")]
+    Serve(ServeArgs),
+    /// (This binary was built without the server feature.)
+    #[cfg(not(feature = "server"))]
+    #[command(hide = true)]
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
+    },
+}
+
+#[cfg(feature = "server")]
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// The SQLite database holding connections, users and jobs (created if missing).
+    #[arg(long, value_name = "PATH")]
+    db: PathBuf,
+    /// The address to listen on (plain HTTP; keep it on loopback or behind a TLS proxy).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    listen: std::net::SocketAddr,
+    /// A database connection to create if it does not exist; repeat for several. Without
+    /// any, a new store gets "Username-Password-Authentication".
+    #[arg(long, value_name = "NAME")]
+    connection: Vec<String>,
+    /// The largest users file accepted (413 above it).
+    #[arg(long, value_name = "BYTES", default_value_t = 512_000)]
+    max_file_bytes: u64,
+    /// Delete finished jobs (and their failed entries) this long after they finished:
+    /// 90s, 15m, 24h, 7d. By default, kept forever.
+    #[arg(long, value_name = "DURATION", default_value = "forever")]
+    retention: String,
+    /// Engine worker threads per job (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// A job still active this long after it was accepted fails (Auth0: 2 hours).
+    #[arg(long, value_name = "SECS", default_value_t = 7200, hide = true)]
+    job_timeout_secs: u64,
+    /// Test knob: every job waits this long before it commits.
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    job_delay_ms: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -141,6 +183,61 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Verify(args) => verify(args),
         Command::ParseOnly(args) => parse_only(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve(args),
+        #[cfg(not(feature = "server"))]
+        Command::Serve { .. } => {
+            eprintln!(
+                "user-import: this binary was built without the server feature; rebuild with `cargo build --release --features server` to get `serve`"
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+fn serve(args: ServeArgs) -> ExitCode {
+    let token = match std::env::var("USER_IMPORT_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+        _ => {
+            eprintln!(
+                "user-import: set USER_IMPORT_TOKEN to the bearer token clients must send; the server does not start without one"
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let retention = if args.retention == "forever" {
+        None
+    } else {
+        match crate::server::parse_duration(&args.retention) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                eprintln!("user-import: --retention must be longer than 0");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => {
+                eprintln!("user-import: --retention: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    };
+    let config = crate::server::Config {
+        db: args.db,
+        listen: args.listen,
+        connections: args.connection,
+        token,
+        max_file_bytes: args.max_file_bytes,
+        retention,
+        job_timeout: std::time::Duration::from_secs(args.job_timeout_secs.max(1)),
+        job_delay: std::time::Duration::from_millis(args.job_delay_ms),
+        threads: args.threads,
+    };
+    match crate::server::serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
     }
 }
 

@@ -8,4 +8,5 @@ mod existing;
 mod hostile;
 mod invariants;
 mod regressions;
+mod server;
 mod verify;

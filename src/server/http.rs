@@ -1,0 +1,570 @@
+//! The HTTP side: Auth0's Management API routes for import jobs, the bearer token, and
+//! Auth0's error bodies (`{"statusCode","error","message","errorCode"}`).
+//!
+//! Handlers never run the engine or hold the store for long: store calls are short and go
+//! through `spawn_blocking`; jobs go to the [`Runner`]'s threads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::multipart::MultipartError;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq;
+
+use super::ids;
+use super::jobs::{MAX_ACTIVE, Runner, Ticket};
+use super::object;
+use super::store::{self, Job, JobStatus, Store, User};
+
+/// Room for the form's other fields and the multipart framing around the users file.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// A body announced too large is still read (and discarded) up to this size before the
+/// 413 is sent, so that the client, still sending, reads the answer instead of a reset.
+const DRAIN_LIMIT: u64 = 8 << 20;
+
+const TOO_MANY: &str = "There are 2 active import users jobs, please wait until some of them are finished and try again";
+
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub runner: Arc<Runner>,
+    pub token: String,
+    pub max_file_bytes: u64,
+}
+
+pub type AppState = Arc<Shared>;
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = (state.max_file_bytes + FORM_OVERHEAD) as usize;
+    Router::new()
+        .route("/api/v2/connections", get(connections))
+        .route(
+            "/api/v2/jobs/users-imports",
+            post(create_job).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/api/v2/jobs/{id}", get(job))
+        .route("/api/v2/jobs/{id}/errors", get(job_errors))
+        .route("/api/v2/users/{id}", get(user))
+        .route("/api/v2/users-by-email", get(users_by_email))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found", None) })
+        .with_state(state)
+}
+
+/// An Auth0 error body.
+pub fn error(status: StatusCode, message: &str, code: Option<&str>) -> Response {
+    let mut body = Map::new();
+    body.insert("statusCode".into(), status.as_u16().into());
+    body.insert(
+        "error".into(),
+        match status {
+            // hapi's (Auth0's) name for 413.
+            StatusCode::PAYLOAD_TOO_LARGE => "Request Entity Too Large",
+            s => s.canonical_reason().unwrap_or("Error"),
+        }
+        .into(),
+    );
+    body.insert("message".into(), message.into());
+    if let Some(code) = code {
+        body.insert("errorCode".into(), code.into());
+    }
+    json_response(status, &Value::Object(body))
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn internal() -> Response {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal Server Error",
+        None,
+    )
+}
+
+fn invalid_body(message: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        &format!("Payload validation error: {message}"),
+        Some("invalid_body"),
+    )
+}
+
+/// Runs a short store call off the async runtime.
+async fn with_store<T, F>(state: &AppState, f: F) -> Result<T, Response>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> store::Result<T> + Send + 'static,
+{
+    let shared = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut store)
+    })
+    .await;
+    match result {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            eprintln!("user-import: the store failed: {e}");
+            Err(internal())
+        }
+        Err(_) => Err(internal()),
+    }
+}
+
+/// `authorization: Bearer <USER_IMPORT_TOKEN>` on every API route.
+async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return error(StatusCode::UNAUTHORIZED, "Missing authentication", None);
+    };
+    let value = value.to_str().unwrap_or("");
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Bad HTTP authentication header format",
+            None,
+        );
+    }
+    if !bool::from(token.as_bytes().ct_eq(state.token.as_bytes())) {
+        let mut r = error(StatusCode::UNAUTHORIZED, "Invalid token", None);
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        return r;
+    }
+    next.run(req).await
+}
+
+/// `GET /api/v2/connections[?name=..][&strategy=..]`.
+async fn connections(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let all = match with_store(&state, |s| s.connections()).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let list: Vec<Value> = all
+        .into_iter()
+        .filter(|c| q.get("name").is_none_or(|n| *n == c.name))
+        .filter(|c| q.get("strategy").is_none_or(|s| *s == c.strategy))
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.name,
+                "strategy": c.strategy,
+                "realms": [c.name],
+                "is_domain_connection": false,
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+/// The form of a create-import-users-job request.
+#[derive(Debug, Default)]
+struct Form {
+    users: Option<Vec<u8>>,
+    connection_id: Option<String>,
+    upsert: Option<String>,
+    external_id: Option<String>,
+    send_completion_email: Option<String>,
+}
+
+enum FormError {
+    TooLarge,
+    Malformed,
+}
+
+impl From<MultipartError> for FormError {
+    fn from(e: MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            FormError::TooLarge
+        } else {
+            FormError::Malformed
+        }
+    }
+}
+
+async fn read_form(mut multipart: Multipart, max_file: u64) -> Result<Form, FormError> {
+    let mut form = Form::default();
+    while let Some(mut field) = multipart.next_field().await? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "users" && form.users.is_none() {
+            let mut data = Vec::new();
+            while let Some(chunk) = field.chunk().await? {
+                if (data.len() + chunk.len()) as u64 > max_file {
+                    return Err(FormError::TooLarge);
+                }
+                data.extend_from_slice(&chunk);
+            }
+            form.users = Some(data);
+            continue;
+        }
+        let slot = match name.as_str() {
+            "connection_id" => &mut form.connection_id,
+            "upsert" => &mut form.upsert,
+            "external_id" => &mut form.external_id,
+            "send_completion_email" => &mut form.send_completion_email,
+            // Auth0's schema allows other properties; they are ignored.
+            _ => {
+                while field.chunk().await?.is_some() {}
+                continue;
+            }
+        };
+        let text = field.text().await?;
+        slot.get_or_insert(text);
+    }
+    Ok(form)
+}
+
+/// A boolean form field; `Err` holds the 400's message.
+fn boolean(value: Option<&str>, name: &str, default: bool) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(format!(
+            "'Expected type boolean but found type string' on property {name}"
+        )),
+    }
+}
+
+fn too_large(max_file: u64) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("Payload content length greater than maximum allowed: {max_file}"),
+        None,
+    )
+}
+
+/// `POST /api/v2/jobs/users-imports` (multipart: `users`, `connection_id`, `upsert`,
+/// `external_id`, `send_completion_email`).
+async fn create_job(State(state): State<AppState>, req: Request) -> Response {
+    let max_file = state.max_file_bytes;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max_file + FORM_OVERHEAD) {
+        if !expects_continue(req.headers()) && announced.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(req.into_body()).await;
+        }
+        return too_large(max_file);
+    }
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let form = if is_multipart {
+        let multipart = match Multipart::from_request(req, &state).await {
+            Ok(m) => m,
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid multipart payload format",
+                    None,
+                );
+            }
+        };
+        match read_form(multipart, max_file).await {
+            Ok(f) => f,
+            Err(FormError::TooLarge) => return too_large(max_file),
+            Err(FormError::Malformed) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid multipart payload format",
+                    None,
+                );
+            }
+        }
+    } else {
+        Form::default()
+    };
+    let Some(users) = form.users else {
+        return invalid_body("'Missing required property: users'.");
+    };
+    let Some(connection_id) = form.connection_id else {
+        return invalid_body("'Missing required property: connection_id'.");
+    };
+    if !ids::is_id(&connection_id, "con_") {
+        return invalid_body(
+            "'String does not match pattern ^con_[A-Za-z0-9]{16}$' on property connection_id",
+        );
+    }
+    let upsert = match boolean(form.upsert.as_deref(), "upsert", false) {
+        Ok(b) => b,
+        Err(m) => return invalid_body(&m),
+    };
+    let send_email = match boolean(
+        form.send_completion_email.as_deref(),
+        "send_completion_email",
+        true,
+    ) {
+        Ok(b) => b,
+        Err(m) => return invalid_body(&m),
+    };
+    let lookup = connection_id.clone();
+    let connection = match with_store(&state, move |s| s.connection(&lookup)).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "The connection does not exist.",
+                Some("inexistent_connection"),
+            );
+        }
+        Err(r) => return r,
+    };
+    let mut job = Job {
+        id: ids::job_id(),
+        connection_id: connection.id.clone(),
+        connection: connection.name.clone(),
+        external_id: form.external_id,
+        upsert,
+        send_completion_email: send_email,
+        status: JobStatus::Pending,
+        file_bytes: users.len() as u64,
+        created_ms: ids::now_ms(),
+        reason: None,
+        summary: None,
+    };
+    let mut stored = job.clone();
+    match with_store(&state, move |s| {
+        Ok(s.create_job(&mut stored, MAX_ACTIVE)?.map(|()| stored))
+    })
+    .await
+    {
+        Ok(Some(created)) => job = created,
+        Ok(None) => return error(StatusCode::TOO_MANY_REQUESTS, TOO_MANY, None),
+        Err(r) => return r,
+    }
+    let ticket = Ticket {
+        id: job.id.clone(),
+        connection_id: connection.id,
+        connection: connection.name,
+        upsert,
+        input: users,
+    };
+    if let Err(e) = state.runner.spawn(ticket) {
+        eprintln!("user-import: job {}: cannot start a thread: {e}", job.id);
+        let id = job.id.clone();
+        let _ = with_store(&state, move |s| {
+            s.fail_job(&id, "the server could not start the job")
+        })
+        .await;
+        return internal();
+    }
+    eprintln!(
+        "user-import: job {} accepted: {} bytes for {}{}",
+        job.id,
+        job.file_bytes,
+        job.connection,
+        if upsert { ", upsert" } else { "" }
+    );
+    json_response(StatusCode::ACCEPTED, &job_json(&job, None))
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+}
+
+async fn drain(body: Body) {
+    let _ = axum::body::to_bytes(body, DRAIN_LIMIT as usize).await;
+}
+
+/// A job in Auth0's shape.
+fn job_json(job: &Job, progress: Option<(u64, u64)>) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), "users_import".into());
+    m.insert("status".into(), job.status.as_str().into());
+    m.insert("id".into(), job.id.clone().into());
+    m.insert("connection_id".into(), job.connection_id.clone().into());
+    m.insert("connection".into(), job.connection.clone().into());
+    m.insert("created_at".into(), ids::iso8601(job.created_ms).into());
+    if let Some(e) = &job.external_id {
+        m.insert("external_id".into(), e.clone().into());
+    }
+    match job.status {
+        JobStatus::Pending => {}
+        JobStatus::Processing => {
+            let (pct, left) = progress.unwrap_or((0, 0));
+            m.insert("percentage_done".into(), pct.into());
+            m.insert("time_left_seconds".into(), left.into());
+        }
+        JobStatus::Completed => {
+            if let Some(c) = job.summary {
+                m.insert(
+                    "summary".into(),
+                    json!({
+                        "failed": c.failed,
+                        "updated": c.updated,
+                        "inserted": c.inserted,
+                        "total": c.total,
+                    }),
+                );
+            }
+        }
+        JobStatus::Failed => {
+            if let Some(r) = &job.reason {
+                m.insert("status_details".into(), r.clone().into());
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+fn no_job() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "The job does not exist.",
+        Some("inexistent_job"),
+    )
+}
+
+/// `GET /api/v2/jobs/{id}`.
+async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let lookup = id.clone();
+    match with_store(&state, move |s| s.job(&lookup)).await {
+        Ok(Some(job)) => {
+            let progress = state.runner.progress(&job.id);
+            json_response(StatusCode::OK, &job_json(&job, progress))
+        }
+        Ok(None) => no_job(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/v2/jobs/{id}/errors`: the failed entries, 204 when there are none.
+async fn job_errors(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let found = with_store(&state, move |s| {
+        Ok(match s.job(&id)? {
+            Some(_) => Some(s.job_errors(&id)?),
+            None => None,
+        })
+    })
+    .await;
+    match found {
+        Ok(Some(entries)) if entries.is_empty() => StatusCode::NO_CONTENT.into_response(),
+        Ok(Some(entries)) => {
+            // The entries are stored as the JSON they are sent as.
+            let mut body = String::with_capacity(entries.iter().map(|e| e.len() + 1).sum());
+            body.push('[');
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(e);
+            }
+            body.push(']');
+            raw_json(StatusCode::OK, body)
+        }
+        Ok(None) => no_job(),
+        Err(r) => r,
+    }
+}
+
+/// A stored user as the Management API shows one: never a password hash or an MFA secret;
+/// `identities`, `created_at`, `updated_at` added; `email_verified` false unless imported
+/// true (Auth0's rule for imports). Stored members are copied byte for byte.
+fn user_json(u: &User) -> String {
+    let bare = u.user_id.strip_prefix("auth0|").unwrap_or(&u.user_id);
+    let identities = json!([{
+        "connection": u.connection,
+        "provider": "auth0",
+        "user_id": bare,
+        "isSocial": false,
+    }])
+    .to_string();
+    let created = Value::from(ids::iso8601(u.created_ms)).to_string();
+    let updated = Value::from(ids::iso8601(u.updated_ms)).to_string();
+    let doc = u.doc.as_bytes();
+    let mut set: Vec<(String, &[u8])> = Vec::with_capacity(4);
+    if !object::members(doc)
+        .iter()
+        .any(|(k, _)| k == "email_verified")
+    {
+        set.push(("email_verified".into(), b"false"));
+    }
+    set.push(("identities".into(), identities.as_bytes()));
+    set.push(("created_at".into(), created.as_bytes()));
+    set.push(("updated_at".into(), updated.as_bytes()));
+    let out = object::rewrite(
+        doc,
+        &["password_hash", "custom_password_hash", "mfa_factors"],
+        &set,
+    );
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn raw_json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/v2/users/{id}` (the id as stored, `auth0|...`, URL-encoded).
+async fn user(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match with_store(&state, move |s| s.user(&id)).await {
+        Ok(Some(u)) => raw_json(StatusCode::OK, user_json(&u)),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "The user does not exist.",
+            Some("inexistent_user"),
+        ),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/v2/users-by-email?email=...`: every user with that email, in any connection.
+async fn users_by_email(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(email) = q.get("email") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Query validation error: 'Missing required property: email'.",
+            Some("invalid_query_string"),
+        );
+    };
+    let mut email = email.clone();
+    user_import::snapshot::lower_in_place(&mut email);
+    match with_store(&state, move |s| s.users_by_email(&email)).await {
+        Ok(users) => {
+            let list: Vec<String> = users.iter().map(user_json).collect();
+            raw_json(StatusCode::OK, format!("[{}]", list.join(",")))
+        }
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,220 @@
+//! `user-import serve`: Auth0's bulk-import job API over the engine and a SQLite user store
+//! (SPEC 9). Built only with the `server` feature.
+//!
+//! It embeds the engine exactly as a third party would, through the library's public API
+//! and its [`user_import::Sink`]: this front end lives in the binary, not the library.
+//!
+//! - [`store`]: the SQLite file, its versioned migrations, users, jobs, failed entries;
+//! - [`jobs`]: the job runner (two slots, a thread per job, commit, watchdog, recovery);
+//! - [`http`]: the routes, the bearer token and Auth0's error bodies;
+//! - [`ids`]: Auth0-shaped ids and timestamps;
+//! - [`object`]: editing stored users' JSON byte for byte.
+
+mod http;
+mod ids;
+mod jobs;
+mod object;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use self::jobs::{Options, Runner};
+use self::store::Store;
+
+/// The connection created on a first start without `--connection`.
+pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
+
+#[derive(Debug)]
+pub struct Config {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub connections: Vec<String>,
+    pub token: String,
+    pub max_file_bytes: u64,
+    /// Finished jobs older than this are deleted; `None`: kept forever.
+    pub retention: Option<Duration>,
+    pub job_timeout: Duration,
+    pub job_delay: Duration,
+    pub threads: usize,
+}
+
+/// Opens and migrates the store, fails interrupted jobs, creates connections, then serves
+/// until SIGINT or SIGTERM.
+pub fn serve(config: Config) -> Result<(), String> {
+    let mut store = Store::open(&config.db).map_err(|e| format!("{}: {e}", config.db.display()))?;
+    let found = store
+        .migrate()
+        .map_err(|e| format!("{}: {e}", config.db.display()))?;
+    if found < store::SCHEMA_VERSION {
+        eprintln!(
+            "user-import: {}: schema version {found} -> {}",
+            config.db.display(),
+            store::SCHEMA_VERSION
+        );
+    }
+    let failed = store
+        .fail_interrupted(jobs::INTERRUPTED, ids::now_ms())
+        .map_err(|e| e.to_string())?;
+    if !failed.is_empty() {
+        eprintln!(
+            "user-import: {} job(s) were running when the server stopped; marked failed, nothing of them was written: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+    let created = store
+        .ensure_connections(
+            &config.connections,
+            DEFAULT_CONNECTION,
+            ids::connection_id,
+            ids::now_ms(),
+        )
+        .map_err(|e| e.to_string())?;
+    for c in created {
+        eprintln!("user-import: created connection {} ({})", c.name, c.id);
+    }
+    let runner = Runner::new(Options {
+        db: config.db.clone(),
+        threads: config.threads,
+        timeout: config.job_timeout,
+        delay: config.job_delay,
+    });
+    let state = Arc::new(http::Shared {
+        store: Mutex::new(store),
+        runner: runner.clone(),
+        token: config.token.clone(),
+        max_file_bytes: config.max_file_bytes,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("user-import-http")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(run(config, state))
+}
+
+async fn run(config: Config, state: http::AppState) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("user-import: listening on http://{addr}");
+    tokio::spawn(watchdog(state.clone(), config.job_timeout));
+    if let Some(keep) = config.retention {
+        tokio::spawn(sweeper(state.clone(), keep));
+    }
+    axum::serve(listener, http::router(state.clone()))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| e.to_string())?;
+    let shared = state.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+        shared.runner.stop_all(&mut store);
+    })
+    .await;
+    eprintln!("user-import: stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Fails jobs that outlive the timeout (Auth0: 2 hours).
+async fn watchdog(state: http::AppState, timeout: Duration) {
+    let mut tick = tokio::time::interval(
+        (timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(10)),
+    );
+    loop {
+        tick.tick().await;
+        let shared = state.clone();
+        let failed = tokio::task::spawn_blocking(move || {
+            let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+            shared.runner.expire(&mut store)
+        })
+        .await
+        .unwrap_or_default();
+        for id in failed {
+            eprintln!(
+                "user-import: job {id} failed: it did not complete within {}",
+                jobs::human(timeout)
+            );
+        }
+    }
+}
+
+/// Deletes finished jobs older than the retention.
+async fn sweeper(state: http::AppState, keep: Duration) {
+    let mut tick =
+        tokio::time::interval((keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)));
+    loop {
+        tick.tick().await;
+        let shared = state.clone();
+        let before = ids::now_ms() - keep.as_millis() as i64;
+        let deleted = tokio::task::spawn_blocking(move || {
+            let store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+            store.delete_jobs_finished_before(before)
+        })
+        .await;
+        match deleted {
+            Ok(Ok(0)) | Err(_) => {}
+            Ok(Ok(n)) => eprintln!("user-import: deleted {n} finished job(s) past the retention"),
+            Ok(Err(e)) => eprintln!("user-import: cannot delete old jobs: {e}"),
+        }
+    }
+}
+
+/// `90s`, `15m`, `24h`, `7d` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration such as 90s, 15m, 24h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{s}': the unit must be s, m, h or d")),
+    };
+    n.checked_mul(secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("'{s}' is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}
