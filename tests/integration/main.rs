@@ -3,8 +3,10 @@
 mod cases;
 mod cli;
 mod common;
+mod convert;
 mod differential;
 mod existing;
 mod hostile;
 mod invariants;
+mod split;
 mod verify;
