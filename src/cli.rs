@@ -335,6 +335,14 @@ fn convert(args: ConvertArgs) -> ExitCode {
             }
         }
     };
+    if let Some(out) = &args.out
+        && !stdin
+        && std::fs::canonicalize(out).ok() == std::fs::canonicalize(&args.export).ok()
+    {
+        // Creating the output would truncate the export before it is read.
+        eprintln!("user-import: --out names the export itself");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let mut out: Box<dyn Write> = match &args.out {
         Some(p) => match File::create(p) {
             Ok(f) => Box::new(f),

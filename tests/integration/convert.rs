@@ -243,4 +243,8 @@ fn a_malformed_export_fails_by_line_without_content() {
     assert_eq!(code(&["convert", "/nonexistent/export.ndjson"]), Some(1));
     assert_eq!(code(&["convert", &dir.display().to_string()]), Some(1));
     assert_eq!(code(&["convert"]), Some(2));
+    let e = export.display().to_string();
+    let before = std::fs::read(&export).expect("export");
+    assert_eq!(code(&["convert", &e, "--out", &e]), Some(2));
+    assert_eq!(std::fs::read(&export).expect("export"), before);
 }
