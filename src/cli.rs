@@ -2,18 +2,18 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use user_import::verify;
 use user_import::{
-    Builder, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot, SnapshotOptions, Status,
-    Summary,
+    Builder, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
+    SnapshotOptions, Status, Summary,
 };
+use user_import::{convert, split, verify};
 
 /// Exit codes (SPEC 6.4). `verify` exits 3 when a canary does not match.
 const EXIT_FAILED: u8 = 1;
@@ -37,6 +37,11 @@ enum Command {
     Run(RunArgs),
     /// Check known passwords of a few canary users against their hashes in a users file.
     Verify(VerifyArgs),
+    /// Turn an Auth0 user export into a JSON array the import accepts.
+    Convert(ConvertArgs),
+    /// Write the records that pass into JSON-array files of at most --max-bytes, with a
+    /// manifest.
+    Split(SplitArgs),
     /// Frame and parse every record and nothing else: the floor for benchmarks.
     #[command(hide = true)]
     ParseOnly(ParseOnlyArgs),
@@ -115,6 +120,31 @@ struct VerifyArgs {
 struct RunArgs {
     /// The users file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Write the operations stream here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Also write each failed record as {"user","errors","index"} to this file.
+    #[arg(long, value_name = "PATH")]
+    errors: Option<PathBuf>,
+    /// Write the failed records' original bytes, as a JSON array, to this file.
+    #[arg(long, value_name = "PATH")]
+    failed_out: Option<PathBuf>,
+    /// Write the summary object to this file.
+    #[arg(long, value_name = "PATH")]
+    summary: Option<PathBuf>,
+    /// Exit with 3 when any record failed.
+    #[arg(long)]
+    fail_on_error: bool,
+    /// No progress bar and no summary line on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// How records are decided: shared by `run` and `split`.
+#[derive(clap::Args, Debug)]
+struct EngineArgs {
     /// An export of the target connection's existing users (Auth0's NDJSON, or a JSON
     /// array); repeat for several files.
     #[arg(long, value_name = "PATH")]
@@ -137,28 +167,47 @@ struct RunArgs {
     /// Deep-merge the existing user's metadata into the update (needs metadata in the export).
     #[arg(long, requires = "upsert")]
     merge_metadata: bool,
-    /// Write the operations stream here instead of standard output.
-    #[arg(long, value_name = "PATH")]
-    out: Option<PathBuf>,
-    /// Also write each failed record as {"user","errors","index"} to this file.
-    #[arg(long, value_name = "PATH")]
-    errors: Option<PathBuf>,
-    /// Write the failed records' original bytes, as a JSON array, to this file.
-    #[arg(long, value_name = "PATH")]
-    failed_out: Option<PathBuf>,
-    /// Write the summary object to this file.
-    #[arg(long, value_name = "PATH")]
-    summary: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
     /// Turn every warning into a WARNING_DENIED failure.
     #[arg(long)]
     deny_warnings: bool,
-    /// Exit with 3 when any record failed.
+}
+
+#[derive(clap::Args, Debug)]
+struct ConvertArgs {
+    /// The Auth0 user export (NDJSON, or a JSON array); `-` reads standard input.
+    export: PathBuf,
+    /// Write the JSON array here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Keep only the users of this connection (the rule of `run --connection`).
+    #[arg(long, value_name = "NAME")]
+    connection: Option<String>,
+    /// No report on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct SplitArgs {
+    /// The users file; `-` reads standard input.
+    file: PathBuf,
+    /// Where the files and manifest.json go; created if missing, refused if it holds an
+    /// earlier split.
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// The largest file to write, in bytes (Auth0's limit by default).
+    #[arg(long, value_name = "N", default_value_t = split::AUTH0_MAX_BYTES,
+          value_parser = clap::value_parser!(u64).range(split::MIN_MAX_BYTES..))]
+    max_bytes: u64,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Exit with 3 when any record failed or was left out.
     #[arg(long)]
     fail_on_error: bool,
-    /// No progress bar and no summary line on standard error.
+    /// No progress bar and no report on standard error.
     #[arg(long)]
     quiet: bool,
 }
@@ -182,6 +231,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Verify(args) => verify(args),
+        Command::Convert(args) => convert(args),
+        Command::Split(args) => split(args),
         Command::ParseOnly(args) => parse_only(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve(args),
@@ -247,8 +298,10 @@ fn create(path: &PathBuf) -> Result<BufWriter<File>, String> {
         .map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
-fn run(args: RunArgs) -> ExitCode {
-    let show_progress = !args.quiet && io::stderr().is_terminal();
+/// The engine's options, without the existing users (loaded later, see [`load_existing`]),
+/// with a progress line on standard error when it is a terminal.
+fn builder(args: &EngineArgs, quiet: bool, started: Instant) -> (Builder, bool) {
+    let show_progress = !quiet && io::stderr().is_terminal();
     let mut builder = Builder::new()
         .threads(args.threads)
         .deny_warnings(args.deny_warnings)
@@ -257,7 +310,6 @@ fn run(args: RunArgs) -> ExitCode {
             MatchKey::Email => MatchOn::Email,
             MatchKey::UserId => MatchOn::UserId,
         }));
-    let started = Instant::now();
     if show_progress {
         builder = builder.progress(Arc::new(move |records, bytes| {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
@@ -268,6 +320,24 @@ fn run(args: RunArgs) -> ExitCode {
             );
         }));
     }
+    (builder, show_progress)
+}
+
+/// Runs `engine` over `file` (`-` or none: standard input).
+fn run_input(
+    engine: &user_import::Engine,
+    file: Option<&Path>,
+    sink: &mut dyn Sink,
+) -> Result<Summary, JobError> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => engine.run_path(p, sink),
+        _ => engine.run_reader(io::stdin(), sink),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let started = Instant::now();
+    let (mut builder, show_progress) = builder(&args.engine, args.quiet, started);
     let out: Box<dyn Write> = match &args.out {
         Some(p) => match create(p) {
             Ok(w) => Box::new(w),
@@ -297,8 +367,8 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
-    if !args.existing.is_empty() {
-        match load_existing(&args) {
+    if !args.engine.existing.is_empty() {
+        match load_existing(&args.engine, args.quiet) {
             Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
             Err(e) => {
                 eprintln!("user-import: job failed: {e}");
@@ -317,11 +387,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let result = match args.file.as_deref() {
-        None => engine.run_reader(io::stdin(), &mut sink),
-        Some(p) if p.as_os_str() == "-" => engine.run_reader(io::stdin(), &mut sink),
-        Some(p) => engine.run_path(p, &mut sink),
-    };
+    let result = run_input(&engine, args.file.as_deref(), &mut sink);
     if show_progress {
         eprint!("\r\x1b[2K");
     }
@@ -341,6 +407,197 @@ fn run(args: RunArgs) -> ExitCode {
             eprintln!("user-import: job failed: {e}");
             ExitCode::from(EXIT_FAILED)
         }
+    }
+}
+
+fn convert(args: ConvertArgs) -> ExitCode {
+    let started = Instant::now();
+    let stdin = args.export.as_os_str() == "-";
+    let mut input: Box<dyn io::Read> = if stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        // Read as a stream rather than mapped: a many-GB export then costs no more
+        // resident memory than a window of it.
+        match File::open(&args.export).and_then(|f| {
+            if f.metadata()?.is_dir() {
+                Err(io::Error::other("it is a directory"))
+            } else {
+                Ok(f)
+            }
+        }) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("user-import: cannot read {}: {e}", args.export.display());
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    };
+    if let Some(out) = &args.out
+        && !stdin
+        && std::fs::canonicalize(out).ok() == std::fs::canonicalize(&args.export).ok()
+    {
+        // Creating the output would truncate the export before it is read.
+        eprintln!("user-import: --out names the export itself");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(p) => match File::create(p) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("user-import: cannot create {}: {e}", p.display());
+                return ExitCode::from(EXIT_FAILED);
+            }
+        },
+        None => Box::new(io::stdout().lock()),
+    };
+    let opts = convert::ConvertOptions {
+        connection: args.connection.clone(),
+        ..convert::ConvertOptions::default()
+    };
+    match convert::convert(&mut input, &mut out, &opts) {
+        Ok(report) => {
+            if !args.quiet {
+                eprintln!(
+                    "user-import: convert: {} ({:.2} s)",
+                    convert_report(&report),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            // An unfinished array must not be mistaken for a converted export.
+            drop(out);
+            if let Some(p) = &args.out {
+                let _ = std::fs::remove_file(p);
+            }
+            let name = if stdin {
+                "standard input".to_owned()
+            } else {
+                args.export.display().to_string()
+            };
+            eprintln!("user-import: convert failed: {name}: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// `1000 users; dropped created_at 1000, identities 1000; ...`, tallies by field name.
+fn convert_report(r: &convert::ConvertReport) -> String {
+    let list = |v: &[(String, u64)]| {
+        v.iter()
+            .map(|(name, n)| {
+                if name.chars().any(char::is_control) {
+                    format!("{name:?} {n}")
+                } else {
+                    format!("{name} {n}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!("{} users", r.users);
+    if !r.dropped.is_empty() {
+        s += &format!("; dropped {}", list(&r.dropped));
+    }
+    if !r.nulls.is_empty() {
+        s += &format!("; dropped null {}", list(&r.nulls));
+    }
+    if r.unprefixed_ids > 0 {
+        s += &format!(
+            "; {} user_ids without the auth0| prefix kept whole (other providers; the import stores them as auth0|<id>)",
+            r.unprefixed_ids
+        );
+    }
+    if r.other_connection > 0 {
+        s += &format!(
+            "; {} users of other connections left out",
+            r.other_connection
+        );
+    }
+    s
+}
+
+/// Skipped records named one by one on standard error; the manifest lists them all.
+const SKIPPED_SHOWN: usize = 10;
+
+fn split(args: SplitArgs) -> ExitCode {
+    let started = Instant::now();
+    let mut sink = match split::SplitSink::new(&args.out_dir, args.max_bytes) {
+        Ok(s) => s.merge_metadata(args.engine.merge_metadata),
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            let code = if e.kind() == ErrorKind::Config {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILED
+            };
+            return ExitCode::from(code);
+        }
+    };
+    let (mut builder, show_progress) = builder(&args.engine, args.quiet, started);
+    if !args.engine.existing.is_empty() {
+        match load_existing(&args.engine, args.quiet) {
+            Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
+            Err(e) => {
+                eprintln!("user-import: job failed: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    }
+    let engine = match builder.build() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("user-import: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let result = run_input(&engine, Some(&args.file), &mut sink);
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("user-import: job failed: {e}; no file written");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let skipped = sink.skipped();
+    for s in skipped.iter().take(SKIPPED_SHOWN) {
+        eprintln!(
+            "user-import: split: record {} is {} bytes minified, over --max-bytes {} with the array's brackets: left out",
+            s.index, s.bytes, args.max_bytes
+        );
+    }
+    if skipped.len() > SKIPPED_SHOWN {
+        eprintln!(
+            "user-import: split: {} more records left out (manifest.json lists them all)",
+            skipped.len() - SKIPPED_SHOWN
+        );
+    }
+    if !args.quiet {
+        let files = sink.files();
+        let count = |set| files.iter().filter(|f| f.set == set).count();
+        let records: u64 = files.iter().map(|f| f.records).sum();
+        eprintln!(
+            "user-import: split: {} records: {records} written to {} files ({} users-*.json, {} updates-*.json) in {}, {} left out, {} failed, {} warnings ({:.2} s)",
+            summary.total,
+            files.len(),
+            count(split::Set::Insert),
+            count(split::Set::Update),
+            args.out_dir.display(),
+            skipped.len(),
+            summary.failed,
+            summary.warnings,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if args.fail_on_error && (summary.failed > 0 || !skipped.is_empty()) {
+        ExitCode::from(EXIT_RECORD_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -437,7 +694,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 /// Loads the existing users, saying how long it took and whether keys were held twice.
-fn load_existing(args: &RunArgs) -> Result<Snapshot, JobError> {
+fn load_existing(args: &EngineArgs, quiet: bool) -> Result<Snapshot, JobError> {
     let started = Instant::now();
     let sources = args
         .existing
@@ -455,7 +712,7 @@ fn load_existing(args: &RunArgs) -> Result<Snapshot, JobError> {
             snapshot.held_twice()
         );
     }
-    if !args.quiet {
+    if !quiet {
         eprintln!(
             "user-import: {} existing users loaded in {:.2} s ({} keys, index {:.1} MB)",
             snapshot.len(),

@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Framing,
     /// An existing-users file is unreadable or malformed.
     Snapshot,
+    /// An export given to `convert` holds a user that is not a JSON object.
+    Export,
     /// Writing the output failed (including a closed pipe).
     Output,
     /// The engine was configured wrongly.

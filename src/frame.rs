@@ -198,6 +198,11 @@ impl Framer {
         }
     }
 
+    /// The line where the open record began, if one is open.
+    pub fn open_record_line(&self) -> Option<u64> {
+        self.open_record_start().map(|_| self.rec_line)
+    }
+
     /// Number of records framed so far.
     pub fn records(&self) -> u64 {
         self.index

@@ -18,6 +18,10 @@
 //! [`verify`] (the `verify` command) finds canary users with one such run and computes
 //! their password hashes.
 //!
+//! Into and out of Auth0: [`convert`] turns a user export into an import file (it reuses
+//! the [`frame`] and [`parse`] stages, not the rules); [`split`] is a [`Sink`] that writes
+//! the records a run passes into files Auth0 accepts as they are, with a manifest.
+//!
 //! ```
 //! use user_import::{Builder, NdjsonSink};
 //!
@@ -34,6 +38,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod config;
+pub mod convert;
 pub mod doc;
 pub mod emit;
 pub mod error;
@@ -50,6 +55,7 @@ pub mod reconcile;
 pub mod record;
 pub mod sink;
 pub mod snapshot;
+pub mod split;
 pub mod validate;
 pub mod verify;
 

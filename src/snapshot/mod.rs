@@ -142,6 +142,12 @@ pub struct User<'s> {
 }
 
 impl<'s> User<'s> {
+    /// A view of one exported user's bytes, which must be valid JSON (read as it is, never
+    /// checked again).
+    pub fn from_raw(raw: &'s [u8]) -> Self {
+        User { raw }
+    }
+
     /// The value of a top-level field; `None` when absent or `null`.
     pub fn field(&self, name: &str) -> Option<&'s [u8]> {
         let r = raw::member(self.raw, name)?;

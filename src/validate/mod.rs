@@ -21,6 +21,28 @@ pub struct Identity<'a> {
     pub phone_number: Option<&'a str>,
 }
 
+/// The top-level properties the import schema accepts (SPEC 2.1), in the table's order;
+/// any other key is `OBJECT_ADDITIONAL_PROPERTIES`. [`validate`] matches the same names.
+pub const PROPERTIES: [&str; 17] = [
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_verified",
+    "user_id",
+    "username",
+    "given_name",
+    "family_name",
+    "name",
+    "nickname",
+    "picture",
+    "blocked",
+    "password_hash",
+    "custom_password_hash",
+    "app_metadata",
+    "user_metadata",
+    "mfa_factors",
+];
+
 /// Records over this many raw bytes get `PROFILE_TOO_LARGE`.
 pub const PROFILE_WARN_BYTES: usize = 10_240;
 

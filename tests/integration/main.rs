@@ -3,10 +3,12 @@
 mod cases;
 mod cli;
 mod common;
+mod convert;
 mod differential;
 mod existing;
 mod hostile;
 mod invariants;
 mod regressions;
 mod server;
+mod split;
 mod verify;
