@@ -289,7 +289,14 @@ fn object(
         }
         _ => {
             rec.op = Op::Insert;
-            rec.user = push(chunk, |b| write_insert_user(b, raw, p));
+            let repeats = findings
+                .warnings()
+                .any(|w| w.code == Code::DuplicateProperty);
+            rec.user = push(chunk, |b| {
+                if repeats || !write_insert_patched(b, raw, p) {
+                    write_insert_user(b, raw, p);
+                }
+            });
         }
     }
     if findings.has_warnings() {
@@ -354,6 +361,49 @@ pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef
 /// its `auth0|` prefix; `email` and `username` are lower-cased; every other value is copied
 /// from the input, minified. Keys repeated deeper inside a value are copied as supplied:
 /// any JSON reader that keeps the last value (as Auth0's does) reads the same object.
+/// The insert `user` of a common record, written as the record's own bytes with three
+/// patches: `email` and `username` lower-cased in place, `auth0|` put into `user_id`. Applies
+/// when the record is already minified, has no escape anywhere (so every key and string is
+/// written as [`write_insert_user`] would write it) and no repeated key (the caller checks),
+/// and its `email` and `username` are ASCII. Returns false, having written nothing, when
+/// it does not apply. One copy of the record instead of a walk that re-writes every member.
+fn write_insert_patched(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) -> bool {
+    // A pretty-printed record (`{` then white space) is not worth a trial copy.
+    if raw
+        .get(1)
+        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        || memchr::memchr(b'\\', raw).is_some()
+    {
+        return false;
+    }
+    let start = b.len();
+    write_minified(b, raw);
+    if b.len() - start != raw.len() {
+        b.truncate(start);
+        return false;
+    }
+    let mut user_id = None;
+    for (j, (key, value)) in Value::root(p.tape).entries().enumerate() {
+        let span = &p.spans[j];
+        let inside = start + span.start + 1..start + span.end - 1;
+        match (key, value.kind()) {
+            ("email" | "username", Kind::String) => {
+                if !b[inside.clone()].is_ascii() {
+                    b.truncate(start);
+                    return false;
+                }
+                b[inside].make_ascii_lowercase();
+            }
+            ("user_id", Kind::String) => user_id = Some(inside.start),
+            _ => {}
+        }
+    }
+    if let Some(at) = user_id {
+        b.splice(at..at, *b"auth0|");
+    }
+    true
+}
+
 fn write_insert_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) {
     write_object(b, p, |b, key, value, span| {
         match (key, value.as_str()) {
@@ -453,4 +503,53 @@ fn write_object(
         }
     }
     b.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The patched copy must be byte-identical to the member-by-member writer wherever it
+    /// applies, and decline (writing nothing) wherever it cannot be.
+    #[test]
+    fn patched_insert_equals_the_full_writer_or_declines() {
+        let applies = [
+            r#"{"email":"Ann.B@Example.COM","user_id":"U1","username":"Ann_B","name":"Ann B","n":[1,2.50,{"a":"b c"}]}"#,
+            r#"{"user_id":"x","email":"a@b.io"}"#,
+            r#"{"email":"a@b.io","app_metadata":{},"user_metadata":{"k":"Ünïcode"},"blocked":false}"#,
+            r#"{"email":"a@b.io","user_id":5}"#,
+            r#"{}"#,
+        ];
+        let declines = [
+            r#"{ "email":"a@b.io"}"#,
+            r#"{"email":"a@b.io", "name":"x"}"#,
+            r#"{"email":"a\u0041@b.io"}"#,
+            r#"{"n\u0061me":"x","email":"a@b.io"}"#,
+            r#"{"email":"ÄNN@b.io"}"#,
+            r#"{"email":"a@b.io","username":"Straße"}"#,
+            r#"{"email":"a@b.io"} "#,
+        ];
+        let mut parser = Parser::new();
+        for (rec, should) in applies
+            .iter()
+            .map(|r| (r, true))
+            .chain(declines.iter().map(|r| (r, false)))
+        {
+            parser.parse(rec.as_bytes(), |parsed| {
+                let p = parsed.unwrap();
+                let (mut fast, mut full) = (b"prefix".to_vec(), b"prefix".to_vec());
+                let applied = write_insert_patched(&mut fast, rec.as_bytes(), &p);
+                write_insert_user(&mut full, rec.as_bytes(), &p);
+                assert_eq!(applied, should, "{rec}");
+                if applied {
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast),
+                        String::from_utf8_lossy(&full)
+                    );
+                } else {
+                    assert_eq!(fast, b"prefix", "{rec}: wrote while declining");
+                }
+            });
+        }
+    }
 }
