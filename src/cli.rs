@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use user_import::{
-    Builder, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
+    Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
     SnapshotOptions, Status, Summary,
 };
 use user_import::{convert, split, verify};
@@ -337,7 +337,7 @@ fn run_input(
 
 fn run(args: RunArgs) -> ExitCode {
     let started = Instant::now();
-    let (mut builder, show_progress) = builder(&args.engine, args.quiet, started);
+    let (builder, show_progress) = builder(&args.engine, args.quiet, started);
     let out: Box<dyn Write> = match &args.out {
         Some(p) => match create(p) {
             Ok(w) => Box::new(w),
@@ -367,25 +367,16 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
-    if !args.engine.existing.is_empty() {
-        match load_existing(&args.engine, args.quiet) {
-            Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
-            Err(e) => {
-                eprintln!("user-import: job failed: {e}");
-                // No record was decided; the summary file still says why.
-                let mut summary = Summary::default();
-                summary.status = Status::Failed(e.to_string());
-                let _ = sink.finish(&summary);
-                return ExitCode::from(EXIT_FAILED);
-            }
-        }
-    }
-    let engine = match builder.build() {
+    let engine = match engine(builder, &args.engine, args.quiet) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("user-import: {e}");
+        Err(Setup::Load(e)) => {
+            // No record was decided; the summary file still says why.
+            let mut summary = Summary::default();
+            summary.status = Status::Failed(e.to_string());
+            let _ = sink.finish(&summary);
             return ExitCode::from(EXIT_FAILED);
         }
+        Err(Setup::Build) => return ExitCode::from(EXIT_FAILED),
     };
     let result = run_input(&engine, args.file.as_deref(), &mut sink);
     if show_progress {
@@ -536,22 +527,9 @@ fn split(args: SplitArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let (mut builder, show_progress) = builder(&args.engine, args.quiet, started);
-    if !args.engine.existing.is_empty() {
-        match load_existing(&args.engine, args.quiet) {
-            Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
-            Err(e) => {
-                eprintln!("user-import: job failed: {e}");
-                return ExitCode::from(EXIT_FAILED);
-            }
-        }
-    }
-    let engine = match builder.build() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("user-import: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
+    let (builder, show_progress) = builder(&args.engine, args.quiet, started);
+    let Ok(engine) = engine(builder, &args.engine, args.quiet) else {
+        return ExitCode::from(EXIT_FAILED);
     };
     let result = run_input(&engine, Some(&args.file), &mut sink);
     if show_progress {
@@ -694,6 +672,30 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 /// Loads the existing users, saying how long it took and whether keys were held twice.
+/// Why an engine could not be set up (the message is already on standard error).
+enum Setup {
+    /// The existing users could not be loaded: the job failed.
+    Load(JobError),
+    Build,
+}
+
+/// Loads the existing users, if any, into `builder` and builds the engine.
+fn engine(mut builder: Builder, args: &EngineArgs, quiet: bool) -> Result<Engine, Setup> {
+    if !args.existing.is_empty() {
+        match load_existing(args, quiet) {
+            Ok(snapshot) => builder = builder.existing(Arc::new(snapshot)),
+            Err(e) => {
+                eprintln!("user-import: job failed: {e}");
+                return Err(Setup::Load(e));
+            }
+        }
+    }
+    builder.build().map_err(|e| {
+        eprintln!("user-import: {e}");
+        Setup::Build
+    })
+}
+
 fn load_existing(args: &EngineArgs, quiet: bool) -> Result<Snapshot, JobError> {
     let started = Instant::now();
     let sources = args

@@ -7,44 +7,14 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use user_import::validate::PROPERTIES;
 use user_import::{Builder, NdjsonSink};
 
-const KEYS: &[&str] = &[
-    "email",
-    "email_verified",
-    "user_id",
-    "username",
-    "given_name",
-    "family_name",
-    "name",
-    "nickname",
-    "picture",
-    "blocked",
-    "password_hash",
-    "custom_password_hash",
-    "app_metadata",
-    "user_metadata",
-    "mfa_factors",
-    "phone_number",
-    "phone_verified",
-    "algorithm",
-    "hash",
-    "value",
-    "encoding",
-    "digest",
-    "key",
-    "salt",
-    "position",
-    "password",
-    "cost",
-    "keylen",
-    "blockSize",
-    "parallelization",
-    "totp",
-    "secret",
-    "phone",
-    "email",
-    "clientID",
+/// Keys inside `custom_password_hash`, `mfa_factors` and metadata; the top-level ones are
+/// the schema's own list.
+const NESTED_KEYS: &[&str] = &[
+    "algorithm", "hash", "value", "encoding", "digest", "key", "salt", "position", "password",
+    "cost", "keylen", "blockSize", "parallelization", "totp", "secret", "phone", "clientID",
     "__tenant",
 ];
 
@@ -128,7 +98,11 @@ fn write_obj(members: &[(Str, Val)], out: &mut String) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(&text(k, KEYS)).unwrap());
+        let pool = match k {
+            Str::Pool(i) if usize::from(*i) < PROPERTIES.len() => &PROPERTIES[..],
+            _ => NESTED_KEYS,
+        };
+        out.push_str(&serde_json::to_string(&text(k, pool)).unwrap());
         out.push(':');
         write_val(v, out);
     }
