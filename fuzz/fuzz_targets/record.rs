@@ -13,8 +13,23 @@ use user_import::{Builder, NdjsonSink};
 /// Keys inside `custom_password_hash`, `mfa_factors` and metadata; the top-level ones are
 /// the schema's own list.
 const NESTED_KEYS: &[&str] = &[
-    "algorithm", "hash", "value", "encoding", "digest", "key", "salt", "position", "password",
-    "cost", "keylen", "blockSize", "parallelization", "totp", "secret", "phone", "clientID",
+    "algorithm",
+    "hash",
+    "value",
+    "encoding",
+    "digest",
+    "key",
+    "salt",
+    "position",
+    "password",
+    "cost",
+    "keylen",
+    "blockSize",
+    "parallelization",
+    "totp",
+    "secret",
+    "phone",
+    "clientID",
     "__tenant",
 ];
 
