@@ -289,6 +289,9 @@ fn object(
         }
         _ => {
             rec.op = Op::Insert;
+            // A repeated key anywhere has been warned about; only a top-level one would
+            // make the patched copy differ, but such records are rare enough to go the
+            // long way.
             let repeats = findings
                 .warnings()
                 .any(|w| w.code == Code::DuplicateProperty);
@@ -356,11 +359,6 @@ pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef
     b.push(b']');
 }
 
-/// The insert `user`: the record as Auth0 stores it. Keys keep their order (a repeated key
-/// stands at its first position with its last value, as with `JSON.parse`); `user_id` gets
-/// its `auth0|` prefix; `email` and `username` are lower-cased; every other value is copied
-/// from the input, minified. Keys repeated deeper inside a value are copied as supplied:
-/// any JSON reader that keeps the last value (as Auth0's does) reads the same object.
 /// The insert `user` of a common record, written as the record's own bytes with three
 /// patches: `email` and `username` lower-cased in place, `auth0|` put into `user_id`. Applies
 /// when the record is already minified, has no escape anywhere (so every key and string is
@@ -405,6 +403,11 @@ fn write_insert_patched(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) -> bool {
     true
 }
 
+/// The insert `user`: the record as Auth0 stores it. Keys keep their order (a repeated key
+/// stands at its first position with its last value, as with `JSON.parse`); `user_id` gets
+/// its `auth0|` prefix; `email` and `username` are lower-cased; every other value is copied
+/// from the input, minified. Keys repeated deeper inside a value are copied as supplied:
+/// any JSON reader that keeps the last value (as Auth0's does) reads the same object.
 fn write_insert_user(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) {
     write_object(b, p, |b, key, value, span| {
         match (key, value.as_str()) {

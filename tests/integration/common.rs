@@ -161,15 +161,20 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_user-import"))
 }
 
-/// Runs the binary with `args`, feeding `stdin`.
-pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(bin())
+/// Starts the binary with `args` and every standard stream piped.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(bin())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn user-import");
+        .expect("spawn user-import")
+}
+
+/// Runs the binary with `args`, feeding `stdin`.
+pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = spawn(args);
     let mut input = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
     let feeder = std::thread::spawn(move || {
@@ -225,13 +230,7 @@ pub fn run_bin_peak(
     args: &[&str],
     feed: impl FnOnce(std::process::ChildStdin) + Send + 'static,
 ) -> (Output, u64) {
-    let mut child = Command::new(bin())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn user-import");
+    let mut child = spawn(args);
     let input = child.stdin.take().expect("stdin");
     let feeder = std::thread::spawn(move || feed(input));
     let status = format!("/proc/{}/status", child.id());

@@ -93,8 +93,8 @@ fn numbers_with_10000_digits_are_records_not_crashes() {
     assert_eq!(l[2]["op"], "error");
 }
 
-/// Lines of a generous size for a process that must not hold a big record: the binary, its
-/// allocator arenas and one batch.
+/// A generous bound on the peak memory of a run that must not hold a big record: the
+/// binary, its allocator's arenas and the batches in flight.
 const BOUNDED: u64 = 200 << 20;
 
 #[test]
