@@ -5,7 +5,7 @@
 //! they run in the parallel record stage. In-file duplicates (5.2) depend on earlier records
 //! and take precedence; [`crate::reconcile`] applies them afterwards, in order.
 
-use crate::doc::{Kind, Value};
+use crate::doc::Value;
 use crate::finding::{Code, Findings};
 use crate::record::KeyKind;
 use crate::snapshot::{Snapshot, User, UserNo, lower_in_place};
@@ -258,18 +258,11 @@ fn same(v: Value<'_, '_>, kind: KeyKind, theirs: &str, scratch: &mut String) -> 
     }
 }
 
-/// The members of an object, each key once, at its first position. Valid records have at
-/// most 15 distinct keys, however often they repeat them, so the list stays short.
+/// The members of an object, each key once, at its first position.
 pub fn first_entries<'t, 'a>(
     root: Value<'t, 'a>,
 ) -> impl Iterator<Item = (&'a str, Value<'t, 'a>)> {
-    let mut out: Vec<(&'a str, Value<'t, 'a>)> = Vec::new();
-    if root.kind() == Kind::Object {
-        for (k, v) in root.entries() {
-            if !out.iter().any(|(p, _)| *p == k) {
-                out.push((k, v));
-            }
-        }
-    }
-    out.into_iter()
+    root.members_all()
+        .filter(|m| !m.repeat)
+        .map(|m| (m.key, m.value))
 }

@@ -7,9 +7,12 @@
 //! precisely why the record is not JSON. Records are limited in size and depth (SPEC 1.1, 10)
 //! before either parser runs, so the fallback may recurse.
 
+use std::cell::{Cell, Ref, RefCell};
 use std::ops::Range;
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
+
+use crate::doc::{Shadows, Value};
 
 /// Records larger than this are `MAX_SIZE` (exactly 1 MiB passes).
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
@@ -24,12 +27,84 @@ pub enum Unparsable {
     Invalid { at: usize, reason: &'static str },
 }
 
-/// A parsed record: the tape and, for each top-level member in input order (duplicates
-/// included), the byte range of its value in the raw record.
+/// A parsed record: the tape, which members repeated keys shadow, and on demand, for each
+/// top-level member in input order (duplicates included), the byte range of its value in the
+/// raw record.
 #[derive(Debug)]
 pub struct Parsed<'p> {
     pub tape: &'p [Node<'p>],
-    pub spans: &'p [Range<usize>],
+    /// Computed unless the parser was made [`Parser::without_spans`].
+    pub shadows: Option<&'p Shadows>,
+    raw: &'p [u8],
+    /// Where simd-json's copy of the record starts (its strings point into it), and the
+    /// positions of its structural characters; 0 and empty after the exact fallback.
+    base: usize,
+    structurals: &'p [u32],
+    spans: &'p RefCell<Vec<Range<usize>>>,
+    spans_ready: &'p Cell<bool>,
+}
+
+impl<'p> Parsed<'p> {
+    /// The root value, with the record's repeats when they were computed.
+    pub fn root(&self) -> Value<'p, 'p> {
+        match self.shadows {
+            Some(sh) => Value::root_with(self.tape, sh),
+            None => Value::root(self.tape),
+        }
+    }
+
+    /// The raw byte range of each top-level member's value, found on first use: only
+    /// records that are not copied whole need them (finding them for every record was 5.7%
+    /// of the record stage's instructions).
+    pub fn spans(&self) -> Ref<'p, [Range<usize>]> {
+        if !self.spans_ready.get() {
+            let mut spans = self.spans.borrow_mut();
+            spans.clear();
+            if !member_spans(self.raw, self.tape, self.base, &mut spans) {
+                // simd-json accepted a layout the span finder cannot read: the exact parser
+                // finds the same values.
+                spans.clear();
+                let mut exact = Fallback::default();
+                if exact.parse(self.raw).is_ok() {
+                    spans.extend(exact.spans);
+                }
+            }
+            self.spans_ready.set(true);
+        }
+        Ref::map(self.spans.borrow(), Vec::as_slice)
+    }
+
+    /// Whether the record is minified: no white space outside its strings. Only a record
+    /// that simd-json parsed can say (false otherwise). White space between two tokens
+    /// always stands right before the next structural character or token start, so one
+    /// look before each of those decides it (a byte-by-byte minified copy to compare was
+    /// 11% of the record stage's instructions).
+    pub fn is_minified(&self) -> bool {
+        let raw = self.raw;
+        !self.structurals.is_empty()
+            && raw.first() == Some(&b'{')
+            && raw.last() == Some(&b'}')
+            && self.structurals.iter().all(|&at| {
+                let at = at as usize;
+                at == 0 || at >= raw.len() || !is_ws(raw[at - 1])
+            })
+    }
+
+    /// The offset in the raw record of a string of the tape that is there as it is (a string
+    /// value without escapes, on simd-json's path, which parses in place).
+    pub fn raw_offset(&self, s: &str) -> Option<usize> {
+        if self.structurals.is_empty() {
+            return None;
+        }
+        let at = (s.as_ptr() as usize).wrapping_sub(self.base);
+        let end = at.checked_add(s.len())?;
+        (at >= 1
+            && end < self.raw.len()
+            && self.raw[at - 1] == b'"'
+            && self.raw[end] == b'"'
+            && &self.raw[at..end] == s.as_bytes())
+        .then_some(at)
+    }
 }
 
 /// A reusable per-thread parser. Its buffers grow to the largest record seen and are
@@ -38,8 +113,11 @@ pub struct Parser {
     input: Vec<u8>,
     buffers: Buffers,
     tape: Option<Tape<'static>>,
-    spans: Vec<Range<usize>>,
-    /// Whether callers need the member spans (the existing-users loader does not).
+    spans: RefCell<Vec<Range<usize>>>,
+    spans_ready: Cell<bool>,
+    shadows: Shadows,
+    /// Whether callers need the member spans and the repeats (the existing-users loader
+    /// does not).
     want_spans: bool,
     fallback: Fallback,
 }
@@ -62,14 +140,16 @@ impl Parser {
             input: Vec::new(),
             buffers: Buffers::default(),
             tape: Some(Tape::null().reset()),
-            spans: Vec::new(),
+            spans: RefCell::new(Vec::new()),
+            spans_ready: Cell::new(false),
+            shadows: Shadows::new(),
             want_spans: true,
             fallback: Fallback::default(),
         }
     }
 
-    /// A parser whose results carry no member spans (`Parsed::spans` is empty on the fast
-    /// path): finding them costs 5% of loading an export, which never uses them.
+    /// A parser whose results carry no precomputed repeats (the existing-users loader walks
+    /// only what it needs).
     pub fn without_spans() -> Self {
         Parser {
             want_spans: false,
@@ -105,31 +185,52 @@ impl Parser {
             if tape_depth(&tape.0) > MAX_DEPTH {
                 f(Err(Unparsable::TooDeep))
             } else {
-                self.spans.clear();
-                let ok = !self.want_spans || member_spans(raw, &tape.0, base, &mut self.spans);
-                debug_assert!(
-                    ok,
-                    "simd-json accepted a record the span finder cannot read"
-                );
-                if ok {
-                    f(Ok(Parsed {
-                        tape: &tape.0,
-                        spans: &self.spans,
-                    }))
+                let shadows = if self.want_spans {
+                    self.shadows.compute(&tape.0);
+                    Some(&self.shadows)
                 } else {
-                    f(Err(Unparsable::Invalid {
-                        at: 0,
-                        reason: "unreadable record",
-                    }))
-                }
+                    None
+                };
+                self.spans_ready.set(false);
+                f(Ok(Parsed {
+                    tape: &tape.0,
+                    shadows,
+                    raw,
+                    base,
+                    structurals: self.buffers.structural_indexes(),
+                    spans: &self.spans,
+                    spans_ready: &self.spans_ready,
+                }))
             }
         } else if lexical_depth(raw) > MAX_DEPTH {
             f(Err(Unparsable::TooDeep))
         } else {
             match self.fallback.parse(raw) {
-                Ok(()) => self
-                    .fallback
-                    .with_tape(|tape, spans| f(Ok(Parsed { tape, spans }))),
+                Ok(()) => {
+                    let (want, shadows) = (self.want_spans, &mut self.shadows);
+                    let (spans, ready) = (&self.spans, &self.spans_ready);
+                    self.fallback.with_tape(|tape, fallback_spans| {
+                        let shadows = want.then(|| {
+                            shadows.compute(tape);
+                            &*shadows
+                        });
+                        {
+                            let mut s = spans.borrow_mut();
+                            s.clear();
+                            s.extend_from_slice(fallback_spans);
+                        }
+                        ready.set(true);
+                        f(Ok(Parsed {
+                            tape,
+                            shadows,
+                            raw,
+                            base: 0,
+                            structurals: &[],
+                            spans,
+                            spans_ready: ready,
+                        }))
+                    })
+                }
                 Err(e) => f(Err(e)),
             }
         };
@@ -608,7 +709,11 @@ mod tests {
         let mut p = Parser::new();
         p.parse(raw.as_bytes(), |r| {
             r.map(|p| {
-                let spans = p.spans.iter().map(|s| raw[s.clone()].to_owned()).collect();
+                let spans = p
+                    .spans()
+                    .iter()
+                    .map(|s| raw[s.clone()].to_owned())
+                    .collect();
                 (format!("{:?}", p.tape), spans)
             })
         })
@@ -678,5 +783,33 @@ mod tests {
         assert_eq!(bad(deep(5000).as_bytes()), Some(Unparsable::TooDeep));
         let big = vec![b' '; MAX_RECORD_BYTES + 1];
         assert!(matches!(bad(&big), Some(Unparsable::TooLarge { .. })));
+    }
+
+    /// `is_minified` must agree with a minified copy being the record itself, wherever the
+    /// white space stands.
+    #[test]
+    fn minified_records_are_told_from_their_structure() {
+        let base = r#"{"a":"x y","b":[1,2.5,{"c":"\" }"}],"d":true,"e":null,"f":{}}"#;
+        let mut cases = vec![base.to_owned()];
+        // White space inserted at every position (where it keeps the record JSON).
+        for at in 1..base.len() {
+            for ws in [" ", "\n", "\t", "\r"] {
+                let mut s = base.to_owned();
+                s.insert_str(at, ws);
+                cases.push(s);
+            }
+        }
+        let mut p = Parser::new();
+        let mut checked = 0;
+        for case in &cases {
+            p.parse(case.as_bytes(), |r| {
+                let Ok(parsed) = r else { return };
+                let mut copy = Vec::new();
+                crate::emit::json::write_minified(&mut copy, case.as_bytes());
+                assert_eq!(parsed.is_minified(), copy == case.as_bytes(), "{case:?}");
+                checked += 1;
+            });
+        }
+        assert!(checked > base.len(), "{checked}");
     }
 }

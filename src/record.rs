@@ -5,7 +5,6 @@
 //! record. Decisions that depend on earlier records (SPEC 5.2) are made afterwards, in order,
 //! by [`crate::reconcile`].
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::doc::{Kind, Value};
@@ -79,6 +78,14 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Empties the chunk for reuse, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.keys.clear();
+        self.codes.clear();
+        self.recs.clear();
+    }
+
     pub fn slice(&self, r: &Range<u32>) -> &[u8] {
         &self.buf[r.start as usize..r.end as usize]
     }
@@ -123,7 +130,19 @@ impl Worker {
 
     /// Processes consecutive records of `data` into a new chunk.
     pub fn process(&mut self, data: &[u8], inputs: &[Input], opts: RecordOptions<'_>) -> Chunk {
-        let mut chunk = Chunk::default();
+        self.process_into(data, inputs, opts, Chunk::default())
+    }
+
+    /// Processes consecutive records of `data` into `chunk`, emptied first: a chunk that
+    /// was written can come back here with its buffers.
+    pub fn process_into(
+        &mut self,
+        data: &[u8],
+        inputs: &[Input],
+        opts: RecordOptions<'_>,
+        mut chunk: Chunk,
+    ) -> Chunk {
+        chunk.clear();
         chunk.recs.reserve(inputs.len());
         chunk
             .buf
@@ -171,8 +190,8 @@ impl Worker {
                 unparsable(ctx.findings, &why);
                 finish_unparsable(raw, ctx.findings, &mut rec, chunk);
             }
-            Ok(p) if Value::root(p.tape).kind() != Kind::Object => {
-                let got = Value::root(p.tape).kind().name();
+            Ok(p) if p.root().kind() != Kind::Object => {
+                let got = p.root().kind().name();
                 ctx.findings.error(
                     Code::InvalidType,
                     "",
@@ -234,7 +253,7 @@ fn object(
     chunk: &mut Chunk,
 ) {
     let findings = &mut *ctx.findings;
-    let root = Value::root(p.tape);
+    let root = p.root();
     let id = validate::validate(root, raw.len(), findings, ctx.path);
     if findings.has_errors() {
         findings.clear_warnings();
@@ -289,12 +308,9 @@ fn object(
         }
         _ => {
             rec.op = Op::Insert;
-            // A repeated key anywhere has been warned about; only a top-level one would
-            // make the patched copy differ, but such records are rare enough to go the
-            // long way.
-            let repeats = findings
-                .warnings()
-                .any(|w| w.code == Code::DuplicateProperty);
+            // Only a repeated key at the top level would make the patched copy differ, but
+            // records with a repeated key anywhere are rare enough to go the long way.
+            let repeats = root.no_repeats_anywhere() != Some(true);
             rec.user = push(chunk, |b| {
                 if repeats || !write_insert_patched(b, raw, p) {
                     write_insert_user(b, raw, p);
@@ -313,7 +329,9 @@ fn object(
 /// Appends `s` lower-cased as JavaScript's `toLowerCase` does (full Unicode).
 pub fn lower_into(k: &mut Vec<u8>, s: &str) {
     if s.is_ascii() {
-        k.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+        let start = k.len();
+        k.extend_from_slice(s.as_bytes());
+        k[start..].make_ascii_lowercase();
     } else {
         k.extend_from_slice(s.to_lowercase().as_bytes());
     }
@@ -367,38 +385,48 @@ pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef
 /// it does not apply. One copy of the record instead of a walk that re-writes every member:
 /// 6% less CPU on the 1M-user run (4.48 to 4.20 s user, BENCHMARKS.md).
 fn write_insert_patched(b: &mut Vec<u8>, raw: &[u8], p: &Parsed<'_>) -> bool {
-    // A pretty-printed record (`{` then white space) is not worth a trial copy.
-    if raw
-        .get(1)
-        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-        || memchr::memchr(b'\\', raw).is_some()
-    {
+    if !p.is_minified() || memchr::memchr(b'\\', raw).is_some() {
         return false;
     }
-    let start = b.len();
-    write_minified(b, raw);
-    if b.len() - start != raw.len() {
-        b.truncate(start);
-        return false;
-    }
+    // Where the three values sit in the record: (offset, length) to lower-case, and where
+    // the prefix goes.
+    let mut lower: [(usize, usize); 2] = [(0, 0); 2];
     let mut user_id = None;
-    for (j, (key, value)) in Value::root(p.tape).entries().enumerate() {
-        let span = &p.spans[j];
-        let inside = start + span.start + 1..start + span.end - 1;
-        match (key, value.kind()) {
-            ("email" | "username", Kind::String) => {
-                if !b[inside.clone()].is_ascii() {
-                    b.truncate(start);
+    for (key, value) in p.root().entries() {
+        let Some(s) = value.as_str() else { continue };
+        let slot = match key {
+            "email" => 0,
+            "username" => 1,
+            "user_id" => {
+                let Some(at) = p.raw_offset(s) else {
                     return false;
-                }
-                b[inside].make_ascii_lowercase();
+                };
+                user_id = Some(at);
+                continue;
             }
-            ("user_id", Kind::String) => user_id = Some(inside.start),
-            _ => {}
+            _ => continue,
+        };
+        match p.raw_offset(s) {
+            Some(at) if s.is_ascii() => lower[slot] = (at, s.len()),
+            _ => return false,
         }
     }
-    if let Some(at) = user_id {
-        b.splice(at..at, *b"auth0|");
+    let start = b.len();
+    match user_id {
+        Some(at) => {
+            b.extend_from_slice(&raw[..at]);
+            b.extend_from_slice(b"auth0|");
+            b.extend_from_slice(&raw[at..]);
+        }
+        None => b.extend_from_slice(raw),
+    }
+    for (at, len) in lower {
+        let shift = if user_id.is_some_and(|u| u <= at) {
+            6
+        } else {
+            0
+        };
+        b[start + at + shift..start + at + shift + len].make_ascii_lowercase();
     }
     true
 }
@@ -453,54 +481,32 @@ fn write_object(
     p: &Parsed<'_>,
     mut member: impl FnMut(&mut Vec<u8>, &str, Value<'_, '_>, Range<usize>) -> bool,
 ) {
-    // Ordinary records have a handful of members: keep them on the stack. Only a record
-    // with many repeated keys (valid records have at most 15 distinct ones) uses the heap.
-    const STACK: usize = 32;
-    let root = Value::root(p.tape);
-    let n = root.len();
-    let mut small = [("", root); STACK];
-    let mut large: Vec<(&str, Value<'_, '_>)> = Vec::new();
-    let members: &[(&str, Value<'_, '_>)] = if n <= STACK {
-        for (i, m) in root.entries().enumerate() {
-            small[i] = m;
-        }
-        &small[..n]
-    } else {
-        large.extend(root.entries());
-        &large
-    };
-    let mut last: HashMap<&str, usize> = HashMap::new();
-    let mut written: HashSet<&str> = HashSet::new();
-    if n > STACK {
-        for (i, &(k, _)) in members.iter().enumerate() {
-            last.insert(k, i);
-        }
-    }
+    let root = p.root();
+    let spans = p.spans();
     b.push(b'{');
     let mut first = true;
-    for i in 0..n {
-        let key = members[i].0;
-        let j = if n <= STACK {
-            if members[..i].iter().any(|m| m.0 == key) {
-                continue;
-            }
-            members[i + 1..]
-                .iter()
-                .rposition(|m| m.0 == key)
-                .map_or(i, |r| i + 1 + r)
+    for (i, m) in root.members_all().enumerate() {
+        if m.repeat {
+            continue;
+        }
+        let (value, j) = if m.shadowed {
+            // Rare: the value is the last member with this key.
+            root.entries()
+                .enumerate()
+                .skip(i + 1)
+                .filter(|(_, (k, _))| *k == m.key)
+                .last()
+                .map_or((m.value, i), |(j, (_, v))| (v, j))
         } else {
-            if !written.insert(key) {
-                continue;
-            }
-            last[key]
+            (m.value, i)
         };
         let mark = b.len();
         if !first {
             b.push(b',');
         }
-        write_str(b, key);
+        write_str(b, m.key);
         b.push(b':');
-        if member(b, key, members[j].1, p.spans[j].clone()) {
+        if member(b, m.key, value, spans[j].clone()) {
             first = false;
         } else {
             b.truncate(mark);

@@ -368,11 +368,7 @@ impl Ctx<'_> {
 macro_rules! members {
     ($cx:expr, $obj:expr, $parent:expr, { $($name:literal => $slot:ident),* $(,)? }) => {{
         $(let mut $slot = None;)*
-        let repeats = crate::validate::Repeats::of($obj);
-        for (i, (k, v)) in $obj.entries().enumerate() {
-            if repeats.shadowed(i) {
-                continue;
-            }
+        for (k, v) in $obj.members() {
             match k {
                 $($name => $slot = Some(v),)*
                 _ => $cx.additional($parent, k),

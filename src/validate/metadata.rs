@@ -1,7 +1,7 @@
 //! `app_metadata` and `user_metadata` (SPEC 2.3): forbidden top-level keys of
 //! `app_metadata`, and keys containing `.` or `$` at any depth in both.
 
-use super::{Repeats, push_index, push_key};
+use super::{push_index, push_key};
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
 
@@ -31,9 +31,8 @@ pub(super) fn check(obj: Value<'_, '_>, app: bool, path: &mut String, out: &mut 
     path.clear();
     path.push_str(if app { "app_metadata" } else { "user_metadata" });
     if app {
-        let repeats = Repeats::of(obj);
-        for (i, (key, _)) in obj.entries().enumerate() {
-            if !repeats.shadowed(i) && FORBIDDEN_APP_KEYS.contains(&key) {
+        for (key, _) in obj.members() {
+            if FORBIDDEN_APP_KEYS.contains(&key) {
                 let at = push_key(path, key);
                 out.error(
                     Code::NotPassed,
@@ -44,8 +43,27 @@ pub(super) fn check(obj: Value<'_, '_>, app: bool, path: &mut String, out: &mut 
             }
         }
     }
-    keys(obj, path, out);
+    // Almost no record has such a key: find that out without forming a path for every key,
+    // and walk again, forming paths, only for the records that do.
+    if obj.has_dotted_key().unwrap_or_else(|| has_bad_key(obj)) {
+        keys(obj, path, out);
+    }
     path.clear();
+}
+
+fn bad_key(key: &str) -> bool {
+    key.bytes().any(|b| b == b'.' || b == b'$')
+}
+
+/// Whether some key that `JSON.parse` keeps, at any depth, contains `.` or `$`.
+fn has_bad_key(v: Value<'_, '_>) -> bool {
+    match v.kind() {
+        Kind::Object => v
+            .members()
+            .any(|(key, child)| bad_key(key) || has_bad_key(child)),
+        Kind::Array => v.elements().any(has_bad_key),
+        _ => false,
+    }
 }
 
 fn keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
@@ -53,13 +71,9 @@ fn keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
         Kind::Object => {
             // Only the members JSON.parse keeps: a value overwritten by a repeated key never
             // reaches Auth0, so its keys are not its to reject.
-            let repeats = Repeats::of(v);
-            for (i, (key, child)) in v.entries().enumerate() {
-                if repeats.shadowed(i) {
-                    continue;
-                }
+            for (key, child) in v.members() {
                 let at = push_key(path, key);
-                if key.bytes().any(|b| b == b'.' || b == b'$') {
+                if bad_key(key) {
                     out.error(
                         Code::Pattern,
                         path,

@@ -1,7 +1,7 @@
 //! `mfa_factors` (SPEC 4): 1 to 10 factors, each an object with exactly one of `totp`,
 //! `phone` or `email`.
 
-use super::{Repeats, email, expect_kind, push_index, push_key, string, strings};
+use super::{email, expect_kind, push_index, push_key, string, strings};
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
 
@@ -35,12 +35,8 @@ pub(super) fn check(arr: Value<'_, '_>, path: &mut String, out: &mut Findings) {
 }
 
 fn check_factor(factor: Value<'_, '_>, path: &mut String, out: &mut Findings) {
-    let repeats = Repeats::of(factor);
     let mut distinct = 0;
-    for (i, (kind, value)) in factor.entries().enumerate() {
-        if repeats.shadowed(i) {
-            continue;
-        }
+    for (kind, value) in factor.members() {
         distinct += 1;
         let at = push_key(path, kind);
         let field = match kind {
@@ -79,9 +75,8 @@ fn check_factor(factor: Value<'_, '_>, path: &mut String, out: &mut Findings) {
 
 fn check_inner(kind: &str, field: &str, obj: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     let mut seen = false;
-    let repeats = Repeats::of(obj);
-    for (i, (key, _)) in obj.entries().enumerate() {
-        if key != field && !repeats.shadowed(i) {
+    for (key, _) in obj.members() {
+        if key != field {
             let at = push_key(path, key);
             out.error(
                 Code::ObjectAdditionalProperties,

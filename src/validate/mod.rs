@@ -58,12 +58,8 @@ pub fn validate<'a>(
     let (mut password_hash, mut custom) = (None, None);
     let mut email_seen = false;
 
-    let repeats = Repeats::of(root);
-    for (i, (key, value)) in root.entries().enumerate() {
-        // JSON.parse keeps the last of repeated keys; earlier ones are only warned about.
-        if repeats.shadowed(i) {
-            continue;
-        }
+    // JSON.parse keeps the last of repeated keys; earlier ones are only warned about.
+    for (key, value) in root.members() {
         match key {
             "email" => {
                 email_seen = true;
@@ -96,7 +92,7 @@ pub fn validate<'a>(
             "user_id" => {
                 if let Some(s) = string(value, key, out) {
                     strings::length(s, key, 1, 255, out);
-                    if s.chars().any(strings::is_js_space) {
+                    if strings::has_js_space(s) {
                         out.error(
                             Code::Pattern,
                             key,
@@ -220,8 +216,10 @@ pub fn validate<'a>(
             format_args!("the record is {raw_len} bytes, over Auth0's {PROFILE_WARN_BYTES}-byte profile limit"),
         );
     }
-    path.clear();
-    duplicate_keys(root, path, out);
+    if root.no_repeats_anywhere() != Some(true) {
+        path.clear();
+        duplicate_keys(root, path, out);
+    }
     id
 }
 
@@ -277,9 +275,9 @@ pub(crate) fn push_index(path: &mut String, i: usize) -> usize {
 fn duplicate_keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
     match v.kind() {
         Kind::Object => {
-            let repeats = Repeats::of(v);
-            for (i, (key, child)) in v.entries().enumerate() {
-                if repeats.first_of_repeated(i) {
+            for m in v.members_all() {
+                let (key, child) = (m.key, m.value);
+                if m.first_of_repeated() {
                     let at = push_key(path, key);
                     out.warn(
                         Code::DuplicateProperty,
@@ -307,80 +305,5 @@ fn duplicate_keys(v: Value<'_, '_>, path: &mut String, out: &mut Findings) {
             }
         }
         _ => {}
-    }
-}
-
-/// Which members of an object repeat a key, as two bit sets over member positions: for a
-/// small object (the common case) in two machine words, computed once per object by
-/// comparing its keys pairwise; a large one is sorted once so that a 100,000-key object stays
-/// linear-logarithmic. (Scanning the tape's later members for every member instead was 16% of
-/// the record stage's cycles on the 1M-user set.)
-pub(crate) enum Repeats {
-    Small {
-        shadowed: u32,
-        first: u32,
-    },
-    Large {
-        shadowed: Vec<bool>,
-        first: Vec<bool>,
-    },
-}
-
-impl Repeats {
-    const SMALL: usize = 32;
-
-    pub(crate) fn of(obj: Value<'_, '_>) -> Self {
-        let n = obj.len();
-        if n <= Self::SMALL {
-            let mut keys = [""; Self::SMALL];
-            for (slot, (k, _)) in keys.iter_mut().zip(obj.entries()) {
-                *slot = k;
-            }
-            let (mut later, mut earlier) = (0u32, 0u32);
-            for i in 0..n {
-                for j in i + 1..n {
-                    if keys[i] == keys[j] {
-                        later |= 1 << i;
-                        earlier |= 1 << j;
-                    }
-                }
-            }
-            return Repeats::Small {
-                shadowed: later,
-                first: later & !earlier,
-            };
-        }
-        let mut keys: Vec<(&str, usize)> = obj
-            .entries()
-            .enumerate()
-            .map(|(i, (k, _))| (k, i))
-            .collect();
-        keys.sort_unstable();
-        let (mut shadowed, mut first) = (vec![false; n], vec![false; n]);
-        for group in keys.chunk_by(|a, b| a.0 == b.0) {
-            if group.len() > 1 {
-                first[group[0].1] = true;
-                for &(_, i) in &group[..group.len() - 1] {
-                    shadowed[i] = true;
-                }
-            }
-        }
-        Repeats::Large { shadowed, first }
-    }
-
-    /// A later member has the same key (so this one is overwritten).
-    pub(crate) fn shadowed(&self, i: usize) -> bool {
-        match self {
-            Repeats::Small { shadowed, .. } => shadowed >> i & 1 == 1,
-            Repeats::Large { shadowed, .. } => shadowed[i],
-        }
-    }
-
-    /// This is the first of several members with the same key.
-    pub(crate) fn first_of_repeated(&self, i: usize) -> bool {
-        match self {
-            Repeats::Small { first, .. } => first >> i & 1 == 1,
-            Repeats::Large { first, .. } => first[i],
-        }
     }
 }
