@@ -3,8 +3,8 @@
 //! Keys are never stored as strings, only as fingerprints (two independently, randomly
 //! seeded 64-bit hashes, a fresh seed per run so crafted input cannot aim for collisions).
 //!
-//! - [`KeyIndex`] (keys taken inside the users file, SPEC 5.2) keeps a 96-bit fingerprint
-//!   of every key in about 12 bytes (see below). The bytes of earlier records may be gone
+//! - [`KeyIndex`] (keys taken inside the users file, SPEC 5.2) keeps a 92-bit fingerprint
+//!   of every key in about 12.5 bytes (see below). The bytes of earlier records may be gone
 //!   (a stream), so a hit cannot be confirmed: the fingerprint must be wide enough that an
 //!   accidental hit never happens in practice.
 //! - [`HolderIndex`] (keys held by existing users) keeps 32 bits of fingerprint and a user
@@ -20,8 +20,11 @@
 //! Reconciliation only asks whether a key was taken, so the index is a set: no owner. It
 //! is what grows with the input (about 2.2 keys a record), so it is built to be small:
 //!
-//! - **Quotienting.** A fingerprint is 96 bits: 16 pick one of 2^16 shards and are not
+//! - **Quotienting.** A fingerprint is 92 bits: 12 pick one of 2^12 shards and are not
 //!   stored (the shard implies them); the other 80 are the stored *residue*, 10 bytes.
+//!   More shards would imply more bits, but the shard headers must stay in cache: with
+//!   2^16 shards (1.5 MB of headers) `take` was two cache misses, not one, and 7.7% of a
+//!   1-thread run's profile.
 //! - **Ordered linear probing** (Amble and Knuth's ordered hash table). A residue's home
 //!   slot is its top bits scaled to the shard's home range, so home order is residue order,
 //!   and every run of occupied slots is kept sorted. A lookup stops at the first empty slot
@@ -33,14 +36,14 @@
 //!   [`MAX_FILL`] a shard is 71% to 85% full, about 12.5 bytes a key slack included,
 //!   against 41 bytes a key for the earlier 128-bit hashbrown table with an owner.
 //!
-//! ## Why 96 bits
+//! ## Why 92 bits
 //!
 //! With `n` keys and uniformly random `b`-bit fingerprints, the probability that any two
 //! distinct keys share one (a false `DUPLICATED_USER`) is at most `n(n-1)/2 / 2^b`. At
 //! `n = 10^9` keys (about 450 million records):
 //!
-//! - `b = 96`: `5.0e17 / 7.9e28 = 6.3e-12`;
-//! - `b = 88` (9-byte residues): `5.0e17 / 3.1e26 = 1.6e-9`, over the 10^-9 we allow;
+//! - `b = 92`: `5.0e17 / 5.0e27 = 1.0e-10`, under the 10^-9 we allow;
+//! - `b = 84` (9-byte residues): `5.0e17 / 1.9e25 = 2.6e-8`, over it;
 //! - `b = 64`: certain by 10^10 keys' worth of runs (`5.0e17 / 1.8e19 = 2.7e-2` per run).
 //!
 //! A residue whose high 64 bits are zero is stored with them set to 1, because zero marks
@@ -90,9 +93,10 @@ impl Fingerprinter {
     }
 }
 
-/// Shards of the in-file index, as a power of two: 2^16, so 16 fingerprint bits are free
-/// and a shard of a 5M-record file holds about 170 keys (2 KB), cheap to grow.
-const SHARD_BITS: u32 = 16;
+/// Shards of the in-file index, as a power of two: 2^12, so 12 fingerprint bits are free,
+/// the 96 KB of shard headers stay in cache, and a shard of a 5M-record file holds about
+/// 2300 keys (29 KB).
+const SHARD_BITS: u32 = 12;
 /// A stored residue: the fingerprint's second hash (high, big-endian, so that byte order
 /// is numeric order) and 16 more bits of the first.
 type Slot = [u8; 10];
@@ -229,7 +233,7 @@ impl Default for KeyIndex {
 }
 
 impl KeyIndex {
-    /// An empty index: 2^16 empty shards, 1.5 MB; shards allocate on their first key.
+    /// An empty index: 2^12 empty shards, 96 KB; shards allocate on their first key.
     pub fn new() -> Self {
         KeyIndex {
             shards: (0..1usize << SHARD_BITS)
@@ -403,7 +407,7 @@ mod tests {
     /// the 16 kept bits of the first hash, and the second hash.
     fn fp(shard: u64, middle: u64, low: u16, second: u64) -> Fingerprint {
         Fingerprint(
-            shard << 48 | (middle & 0xffff_ffff) << 16 | u64::from(low),
+            shard << 52 | (middle & 0xf_ffff_ffff) << 16 | u64::from(low),
             second,
         )
     }
@@ -436,8 +440,7 @@ mod tests {
         }
         assert!(!idx.contains(f.of(KeyKind::UserId, b"u-1")));
         assert_eq!(idx.len(), n as usize);
-        // 15 keys a shard: the 1.5 MB of shard headers still weigh; the slots alone are
-        // 10 bytes over a fill of 71% to 85%.
+        // The slots alone: 10 bytes over a fill of 71% to 85%.
         let slots = idx.allocated_bytes() - idx.shards.len() * size_of::<Shard>();
         let per_key = slots as f64 / f64::from(n);
         assert!((11.0..15.0).contains(&per_key), "{per_key} bytes a key");
@@ -466,8 +469,8 @@ mod tests {
         let mut idx = KeyIndex::new();
         assert!(!idx.take(fp(7, 1, 0xabcd, 42)));
         // Same shard, same 80 kept bits: the bits that are neither are not looked at, so
-        // this is a (false) duplicate. With random 96-bit fingerprints it happens with
-        // probability 6e-12 among 10^9 keys.
+        // this is a (false) duplicate. With random 92-bit fingerprints it happens with
+        // probability 1e-10 among 10^9 keys.
         assert!(idx.take(fp(7, 2, 0xabcd, 42)));
         // One bit apart in any kept part, or in the shard: distinct.
         assert!(!idx.take(fp(6, 1, 0xabcd, 42)));
