@@ -7,8 +7,16 @@ per case and the parse-only pass (frame + parse every record into the engine's t
 same threads, nothing else) three times per form, and prints the medians, records/s, MB/s
 and the ratio of each end-to-end case to the parse-only pass of its form.
 
+With --memory it instead streams the 5M-distinct-user data set (`gen_users.py --users 5000000
+--seed 42 --format ndjson`, generated once into --dir, ~2.5 GB) on standard input through `run -
+--threads 2` and prints the peak RSS of each run (the in-file index is what grows with the
+input). With --scaling it runs the 1M NDJSON file case with --threads 1 and --threads 2,
+interleaved, and prints the ratio of the medians.
+
     cargo build --release
     python3 benches/perf_1m.py --dir /tmp/perf [--threads 2] [--runs 3] [--users 1000000]
+    python3 benches/perf_1m.py --dir /tmp/perf --memory [--runs 1] [--bin OTHER]
+    python3 benches/perf_1m.py --dir /tmp/perf --scaling [--runs 3]
 """
 
 import argparse
@@ -37,17 +45,67 @@ def generate(d, users, existing):
     return nd, arr, ex
 
 
-def timed(cmd, stdin_path=None):
+def measured(cmd, stdin_path=None):
+    """Runs `cmd`; returns its wall time in seconds and its peak RSS in bytes."""
     start = time.perf_counter()
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
-        p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stderr = p.stderr.read()
+        p.stderr.close()
+        # wait4 gives this child's own rusage; RUSAGE_CHILDREN would be the maximum over
+        # every child so far.
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
     finally:
         if stdin_path:
             stdin.close()
     if p.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.decode()}")
-    return time.perf_counter() - start
+        sys.exit(f"{' '.join(cmd)} exited {p.returncode}: {stderr.decode()}")
+    return time.perf_counter() - start, usage.ru_maxrss * 1024
+
+
+def timed(cmd, stdin_path=None):
+    return measured(cmd, stdin_path)[0]
+
+
+def memory(a):
+    """Peak RSS of the 5M-distinct stream on standard input, with two threads."""
+    users = 5_000_000
+    nd = os.path.join(a.dir, f"users{users}.ndjson")
+    if not os.path.exists(nd):
+        os.makedirs(a.dir, exist_ok=True)
+        gen = os.path.join(ROOT, "testdata", "gen", "gen_users.py")
+        part = nd + ".part"
+        subprocess.run([sys.executable, gen, "--users", str(users), "--seed", "42", "--format", "ndjson",
+                        "--out", part, "--jobs", "2"], check=True, stdout=subprocess.DEVNULL)
+        os.rename(part, nd)
+    out = os.path.join(a.dir, "operations5m.ndjson")
+    cmd = [a.bin, "run", "-", "--quiet", "--out", out, "--threads", "2"]
+    runs = [measured(cmd, nd) for _ in range(a.runs)]
+    rss = [r for _, r in runs]
+    times = [t for t, _ in runs]
+    m = statistics.median(times)
+    print(f"run ndjson stdin 5M  peak RSS median {statistics.median(rss) / 1e6:6.1f} MB of "
+          f"{[round(r / 1e6, 1) for r in rss]}  "
+          f"{statistics.median(rss) / users:5.1f} bytes/record  "
+          f"time median {m:6.3f} s  {users / m:>10,.0f} records/s")
+
+
+def scaling(a):
+    """The 1M NDJSON file case with one and two threads, interleaved so drift hits both."""
+    nd, _, ex = generate(a.dir, a.users, a.existing)
+    out = os.path.join(a.dir, "operations.ndjson")
+    times = {1: [], 2: []}
+    for _ in range(a.runs):
+        for t in (1, 2):
+            cmd = [a.bin, "run", "--quiet", "--existing", ex, "--out", out, "--threads", str(t), nd]
+            times[t].append(timed(cmd))
+    m = {t: statistics.median(v) for t, v in times.items()}
+    for t in (1, 2):
+        print(f"run ndjson file {t} thread(s) median {m[t]:6.3f} s of {[round(x, 3) for x in times[t]]}  "
+              f"{a.users / m[t]:>10,.0f} records/s")
+    print(f"2 threads / 1 thread: {m[1] / m[2]:.2f}x the throughput")
 
 
 def main():
@@ -58,7 +116,17 @@ def main():
     ap.add_argument("--users", type=int, default=1_000_000)
     ap.add_argument("--existing", type=int, default=200_000)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "user-import"))
+    ap.add_argument("--memory", action="store_true",
+                    help="peak RSS of the 5M-distinct stream on standard input instead")
+    ap.add_argument("--scaling", action="store_true",
+                    help="the 1M NDJSON file with 1 and 2 threads, interleaved, instead")
     a = ap.parse_args()
+    if a.memory or a.scaling:
+        if a.memory:
+            memory(a)
+        if a.scaling:
+            scaling(a)
+        return
     nd, arr, ex = generate(a.dir, a.users, a.existing)
     out = os.path.join(a.dir, "operations.ndjson")
     t = ["--threads", str(a.threads)]

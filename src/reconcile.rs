@@ -30,7 +30,7 @@ impl Reconciler {
     pub fn new() -> Self {
         Reconciler {
             fingerprints: Fingerprinter::new(),
-            in_file: KeyIndex::new(6),
+            in_file: KeyIndex::new(),
             findings: Findings::new(),
         }
     }
@@ -42,11 +42,10 @@ impl Reconciler {
                 continue;
             }
             let mut repeated = [false; 4];
-            let index = chunk.recs[r].index;
             for kind in KeyKind::ALL {
                 if let Some(range) = chunk.recs[r].keys[kind as usize].clone() {
                     let fp = self.fingerprints.of(kind, chunk.key(&range));
-                    repeated[kind as usize] = self.in_file.take(fp, index).is_some();
+                    repeated[kind as usize] = self.in_file.take(fp);
                 }
             }
             if repeated.iter().any(|&d| d) {
