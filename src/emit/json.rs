@@ -8,6 +8,16 @@ pub const MASK: &[u8] = b"\"*****\"";
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
+    // Most strings need no escape. Asking every byte without stopping early lets the
+    // compiler check many at once; the escaping loop below runs only for the others.
+    let plain = b
+        .iter()
+        .fold(true, |ok, &c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'));
+    if plain {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut run = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {

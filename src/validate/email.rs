@@ -89,6 +89,29 @@ fn is_fqdn(domain: &str) -> bool {
     is_tld(&domain[dot + 1..]) && domain.split('.').all(is_label)
 }
 
+/// What [`is_label_char`] and [`is_atom_char`] say of each ASCII byte, looked up byte by
+/// byte for the ASCII strings almost every email is (decoding characters to ask the same
+/// question was most of `is_email`'s cost).
+macro_rules! ascii_table {
+    ($f:ident) => {{
+        let mut t = [false; 128];
+        let mut i = 0;
+        while i < 128 {
+            t[i] = $f(i as u8 as char);
+            i += 1;
+        }
+        t
+    }};
+}
+
+static LABEL_ASCII: [bool; 128] = ascii_table!(is_label_char);
+static ATOM_ASCII: [bool; 128] = ascii_table!(is_atom_char);
+
+fn all_in(s: &str, table: &[bool; 128]) -> Option<bool> {
+    s.is_ascii()
+        .then(|| s.bytes().all(|b| table[usize::from(b)]))
+}
+
 /// `/^([a-z\u00A1-\u00A8\u00AA-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]{2,}|xn[a-z0-9-]{2,})$/i`
 /// followed by `!/\s/`.
 fn is_tld(tld: &str) -> bool {
@@ -151,14 +174,14 @@ fn is_label(label: &str) -> bool {
     if first == b'-' || last == b'-' {
         return false;
     }
-    if !label.chars().all(is_label_char) {
+    if !all_in(label, &LABEL_ASCII).unwrap_or_else(|| label.chars().all(is_label_char)) {
         return false;
     }
     // Code units never outnumber bytes, so short labels need no count.
     b.len() <= MAX_LABEL_UNITS || utf16_len(label) <= MAX_LABEL_UNITS
 }
 
-fn is_label_char(c: char) -> bool {
+const fn is_label_char(c: char) -> bool {
     match c {
         // `_` is in the class but `allow_underscores: false` rejects it afterwards.
         'a'..='z' | 'A'..='Z' | '0'..='9' | '-' => true,
@@ -177,15 +200,16 @@ fn is_local_part(user: &str) -> bool {
         // and `slice(1, 0)` is then empty, which the quoted pattern (`*`) accepts.
         [b'"'] => true,
         [b'"', .., b'"'] => is_quoted_content(&user[1..user.len() - 1]),
-        _ => user
-            .split('.')
-            .all(|atom| !atom.is_empty() && atom.chars().all(is_atom_char)),
+        _ => user.split('.').all(|atom| {
+            !atom.is_empty()
+                && all_in(atom, &ATOM_ASCII).unwrap_or_else(|| atom.chars().all(is_atom_char))
+        }),
     }
 }
 
 /// `emailUserUtf8Part` without the anchors and `+`:
 /// `[a-z\d!#\$%&'\*\+\-\/=\?\^_`{\|}~\u00A1-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]` with `i`.
-fn is_atom_char(c: char) -> bool {
+const fn is_atom_char(c: char) -> bool {
     matches!(c,
         'a'..='z' | 'A'..='Z' | '0'..='9'
         | '!' | '#' | '$' | '%' | '&' | '\'' | '*' | '+' | '-' | '/' | '='
