@@ -252,7 +252,8 @@ impl Segment {
 }
 
 /// Frames a slice already checked by [`precheck`]: the stretches between its checkpoints
-/// are framed in parallel, a few at a time, and their records sent in order. A stretch much
+/// are framed in parallel, a few at a time, and their records sent in order. The grammar is
+/// not checked again: [`frame::frame_checked`] only tells elements apart. A stretch much
 /// longer than a piece (a wrong guess, or no checkpoint at all, as for NDJSON) is framed
 /// here in windows, so that memory stays bounded by a few pieces' records.
 fn read_slice<'a>(
@@ -299,8 +300,14 @@ fn read_slice<'a>(
                 .par_iter()
                 .enumerate()
                 .map(|(i, seg)| {
-                    let mut framer = seg.framer();
                     let mut spans = Vec::new();
+                    if let Some(from) = seg.from
+                        && frame::frame_checked(data, from, seg.to, &mut spans).is_some()
+                    {
+                        return Ok(spans);
+                    }
+                    spans.clear();
+                    let mut framer = seg.framer();
                     framer.feed(&data[seg.start()..seg.to], seg.start() as u64, &mut spans)?;
                     if k + i + 1 == segments.len() {
                         framer.finish(data.len() as u64, &mut spans)?;
