@@ -9,6 +9,11 @@
 //! held whole). For a JSON array it checks the complete JSON grammar, because a syntax error
 //! anywhere in an array fails the whole job, as it does at Auth0. What stays for the record
 //! stage: UTF-8 validity inside strings, unpaired surrogate escapes, depth and size limits.
+//!
+//! A mapped file is known whole, so its array is first checked by [`check`], in pieces framed
+//! in parallel, which also returns checkpoints between elements; the records are then cut
+//! from those checkpoints by [`frame_checked`], which trusts the grammar and only tells
+//! elements apart.
 
 use std::fmt;
 
