@@ -60,6 +60,11 @@ fn stages(c: &mut Criterion) {
     g.bench_function("frame_array", |b| {
         b.iter(|| black_box(spans_of(black_box(&data)).len()))
     });
+    // The check of a mapped array, in 64 KiB pieces on rayon's global pool (the sample is
+    // 385 KB; the engine's pieces are 4 MiB).
+    g.bench_function("check_array", |b| {
+        b.iter(|| black_box(user_import::frame::check(black_box(&data), 64 << 10).map(|c| c.len())))
+    });
     g.throughput(Throughput::Elements(spans.len() as u64));
     g.bench_function("parse_records", |b| {
         let mut parser = Parser::new();

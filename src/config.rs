@@ -87,7 +87,9 @@ impl Builder {
         self
     }
 
-    /// Bytes read from a stream at a time. By default, 1 MiB. Output does not depend on it.
+    /// Bytes read from a stream at a time; a mapped JSON array is checked and framed in
+    /// pieces of four times this, in parallel. By default, 1 MiB. Output does not depend on
+    /// it.
     pub fn read_bytes(mut self, n: usize) -> Self {
         self.read_bytes = n.max(1);
         self
@@ -172,6 +174,11 @@ impl Engine {
 
     pub(crate) fn read_bytes(&self) -> usize {
         self.cfg.read_bytes
+    }
+
+    /// A mapped array is checked and framed in pieces of this many bytes, in parallel.
+    pub(crate) fn piece_bytes(&self) -> usize {
+        self.cfg.read_bytes.saturating_mul(4)
     }
 
     pub(crate) fn progress(&self) -> Option<&ProgressFn> {

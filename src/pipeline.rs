@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::config::Engine;
 use crate::error::{ErrorKind, JobError};
-use crate::frame::{Format, Framer, Span};
+use crate::frame::{self, Checkpoint, FrameError, Framer, Span};
 use crate::input::{self, Source};
 use crate::parse::MAX_RECORD_BYTES;
 use crate::reconcile::Reconciler;
@@ -67,10 +67,11 @@ impl Engine {
     /// Runs a job over bytes already in memory (or mapped). A malformed JSON array fails
     /// before the first record reaches the sink (SPEC 6.3).
     pub fn run_bytes(&self, data: &[u8], sink: &mut dyn Sink) -> Result<Summary, JobError> {
-        if let Err(e) = precheck(data) {
-            return fail(sink, Summary::default(), e);
-        }
-        self.run(sink, |tx| read_slice(self, data, tx))
+        let checkpoints = match precheck(self, data) {
+            Ok(c) => c,
+            Err(e) => return fail(sink, Summary::default(), e),
+        };
+        self.run(sink, |tx| read_slice(self, data, &checkpoints, tx))
     }
 
     /// Runs a job over a stream. Records are decided as they arrive; if the stream turns
@@ -126,8 +127,8 @@ impl Engine {
         match path.map(input::open).transpose()? {
             Some(Source::Mapped(m)) => {
                 let data = m.bytes();
-                precheck(data)?;
-                self.parse_only(|tx| read_slice(self, data, tx))
+                let checkpoints = precheck(self, data)?;
+                self.parse_only(|tx| read_slice(self, data, &checkpoints, tx))
             }
             Some(Source::Stream(mut f)) => self.parse_only(move |tx| read_stream(self, &mut f, tx)),
             None => self.parse_only(|tx| read_stream(self, &mut std::io::stdin(), tx)),
@@ -177,27 +178,17 @@ thread_local! {
     static PARSER: RefCell<crate::parse::Parser> = RefCell::new(crate::parse::Parser::new());
 }
 
-/// Checks a whole in-memory JSON array's framing without keeping any record.
-fn precheck(data: &[u8]) -> Result<(), JobError> {
-    let mut framer = Framer::new();
-    let mut spans = Vec::new();
-    for (i, window) in data.chunks(1 << 20).enumerate() {
-        framer
-            .feed(window, (i as u64) << 20, &mut spans)
-            .map_err(frame_error)?;
-        if framer.format() == Some(Format::Ndjson) {
-            // NDJSON lines are independent: nothing can fail the job.
-            return Ok(());
-        }
-        spans.clear();
-    }
-    framer
-        .finish(data.len() as u64, &mut spans)
+/// Checks a whole in-memory JSON array's framing without keeping any record; returns the
+/// checkpoints [`read_slice`] frames from.
+fn precheck(engine: &Engine, data: &[u8]) -> Result<Vec<Checkpoint>, JobError> {
+    engine
+        .pool
+        .install(|| frame::check(data, engine.piece_bytes()))
         .map_err(frame_error)
 }
 
 #[cold]
-fn frame_error(e: crate::frame::FrameError) -> JobError {
+fn frame_error(e: FrameError) -> JobError {
     JobError::new(ErrorKind::Framing, Some(e.position), e.to_string())
 }
 
@@ -208,54 +199,178 @@ fn fail(sink: &mut dyn Sink, mut summary: Summary, e: JobError) -> Result<Summar
     Err(e)
 }
 
-fn read_slice<'a>(engine: &Engine, data: &'a [u8], tx: &Sender<Msg<Batch<'a>>>) {
-    let mut framer = Framer::new();
-    let mut spans: Vec<Span> = Vec::new();
-    let mut inputs = Vec::with_capacity(engine.batch_records());
-    let window = engine.read_bytes();
-    let mut at = 0usize;
-    loop {
-        let end = (at + window).min(data.len());
-        let step = if at < data.len() {
-            framer.feed(&data[at..end], at as u64, &mut spans)
-        } else {
-            framer.finish(data.len() as u64, &mut spans)
-        };
-        if let Err(e) = step {
-            let _ = tx.send(Msg::Fatal(frame_error(e)));
-            return;
+/// Collects the records of a slice into batches and sends them.
+struct Batcher<'a, 't> {
+    engine: &'a Engine,
+    data: &'a [u8],
+    tx: &'t Sender<Msg<Batch<'a>>>,
+    inputs: Vec<Input>,
+}
+
+impl<'a> Batcher<'a, '_> {
+    /// False once nobody listens any more.
+    fn push(&mut self, s: &Span, framed_bytes: u64) -> bool {
+        self.inputs.push(Input {
+            index: s.index,
+            raw: s.start as usize..s.end as usize,
+            complete: true,
+            size: s.end - s.start,
+        });
+        if self.inputs.len() < self.engine.batch_records() {
+            return true;
         }
-        for s in spans.drain(..) {
-            let (start, stop) = (s.start as usize, s.end as usize);
-            inputs.push(Input {
-                index: s.index,
-                raw: start..stop,
-                complete: true,
-                size: s.end - s.start,
-            });
-            if inputs.len() == engine.batch_records() {
-                let batch = Batch {
-                    data: Data::Borrowed(data),
-                    inputs: std::mem::take(&mut inputs),
-                    framed_bytes: end as u64,
-                };
-                if tx.send(Msg::Batch(batch)).is_err() {
-                    return;
+        let inputs = std::mem::replace(
+            &mut self.inputs,
+            Vec::with_capacity(self.engine.batch_records()),
+        );
+        self.send(inputs, framed_bytes)
+    }
+
+    fn send(&self, inputs: Vec<Input>, framed_bytes: u64) -> bool {
+        let batch = Batch {
+            data: Data::Borrowed(self.data),
+            inputs,
+            framed_bytes,
+        };
+        self.tx.send(Msg::Batch(batch)).is_ok()
+    }
+
+    fn fatal(&self, e: FrameError) {
+        let _ = self.tx.send(Msg::Fatal(frame_error(e)));
+    }
+}
+
+/// One stretch of a checked slice: from a checkpoint (none: the start) to `to`.
+#[derive(Clone, Copy)]
+struct Segment {
+    from: Option<Checkpoint>,
+    to: usize,
+}
+
+impl Segment {
+    fn start(&self) -> usize {
+        self.from.map_or(0, |c| c.byte as usize)
+    }
+
+    fn framer(&self) -> Framer {
+        self.from.map_or_else(Framer::new, Framer::resume)
+    }
+}
+
+/// Frames a slice already checked by [`precheck`]: the stretches between its checkpoints
+/// are framed in parallel, a few at a time, and their records sent in order. The grammar is
+/// not checked again: [`frame::frame_checked`] only tells elements apart. A stretch much
+/// longer than a piece (a wrong guess, or no checkpoint at all, as for NDJSON) is framed
+/// here in windows, so that memory stays bounded by a few pieces' records.
+fn read_slice<'a>(
+    engine: &'a Engine,
+    data: &'a [u8],
+    checkpoints: &[Checkpoint],
+    tx: &Sender<Msg<Batch<'a>>>,
+) {
+    let mut out = Batcher {
+        engine,
+        data,
+        tx,
+        inputs: Vec::with_capacity(engine.batch_records()),
+    };
+    let segments: Vec<Segment> = std::iter::once(None)
+        .chain(checkpoints.iter().copied().map(Some))
+        .zip(
+            checkpoints
+                .iter()
+                .map(|c| c.byte as usize)
+                .chain(std::iter::once(data.len())),
+        )
+        .map(|(from, to)| Segment { from, to })
+        .collect();
+    let long = engine.piece_bytes().saturating_mul(2);
+    let group = engine.threads() * 2;
+    let mut k = 0;
+    while k < segments.len() {
+        let seg = segments[k];
+        let last = k + 1 == segments.len();
+        if seg.to - seg.start() > long {
+            if !read_windows(engine, data, seg, last, &mut out) {
+                return;
+            }
+            k += 1;
+            continue;
+        }
+        let mut j = k + 1;
+        while j < segments.len() && j - k < group && segments[j].to - segments[j].start() <= long {
+            j += 1;
+        }
+        let framed: Vec<Result<Vec<Span>, FrameError>> = engine.pool.install(|| {
+            segments[k..j]
+                .par_iter()
+                .enumerate()
+                .map(|(i, seg)| {
+                    let mut spans = Vec::new();
+                    if let Some(from) = seg.from
+                        && frame::frame_checked(data, from, seg.to, &mut spans).is_some()
+                    {
+                        return Ok(spans);
+                    }
+                    spans.clear();
+                    let mut framer = seg.framer();
+                    framer.feed(&data[seg.start()..seg.to], seg.start() as u64, &mut spans)?;
+                    if k + i + 1 == segments.len() {
+                        framer.finish(data.len() as u64, &mut spans)?;
+                    }
+                    Ok(spans)
+                })
+                .collect()
+        });
+        for (seg, spans) in segments[k..j].iter().zip(framed) {
+            match spans {
+                Ok(spans) => {
+                    for s in &spans {
+                        if !out.push(s, seg.to as u64) {
+                            return;
+                        }
+                    }
                 }
-                inputs.reserve(engine.batch_records());
+                Err(e) => return out.fatal(e),
             }
         }
-        if at >= data.len() {
-            break;
+        k = j;
+    }
+    if !out.inputs.is_empty() {
+        let inputs = std::mem::take(&mut out.inputs);
+        out.send(inputs, data.len() as u64);
+    }
+}
+
+/// Frames one stretch of a slice on this thread, a window at a time; false when the job is
+/// over (an error, or nobody listens).
+fn read_windows(engine: &Engine, data: &[u8], seg: Segment, last: bool, out: &mut Batcher) -> bool {
+    let mut framer = seg.framer();
+    let mut spans: Vec<Span> = Vec::new();
+    let window = engine.read_bytes();
+    let mut at = seg.start();
+    loop {
+        let end = (at + window).min(seg.to);
+        let step = if at < seg.to {
+            framer.feed(&data[at..end], at as u64, &mut spans)
+        } else if last {
+            framer.finish(data.len() as u64, &mut spans)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = step {
+            out.fatal(e);
+            return false;
+        }
+        for s in spans.drain(..) {
+            if !out.push(&s, end as u64) {
+                return false;
+            }
+        }
+        if at >= seg.to {
+            return true;
         }
         at = end;
-    }
-    if !inputs.is_empty() {
-        let _ = tx.send(Msg::Batch(Batch {
-            data: Data::Borrowed(data),
-            inputs,
-            framed_bytes: data.len() as u64,
-        }));
     }
 }
 

@@ -2,7 +2,8 @@
 //! when serde_json accepts the whole document or some element on its own is not JSON (the
 //! framer leaves UTF-8, surrogates and the like to the record stage), and where both accept,
 //! they find the same elements at the same byte ranges. The input is fed in windows of
-//! every size the first byte picks, so state carried between windows is exercised too.
+//! every size the first byte picks, so state carried between windows is exercised too, and
+//! checked by `frame::check` in pieces of the size the first byte picks.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,6 +46,14 @@ fuzz_target!(|data: &[u8]| {
     let whole = frame(data, data.len().max(1));
     let windowed = frame(data, usize::from(w % 17) + 1);
     assert_eq!(whole, windowed, "window size changed the framing");
+    // The parallel check of a mapped file, in pieces as small as the first byte picks (a
+    // guessed boundary inside a string or a nested array must be caught): the same outcome.
+    let checked = user_import::frame::check(data, usize::from(w >> 4) + 1);
+    assert_eq!(
+        checked.map(|_| ()).map_err(|e| e.position.byte),
+        whole.as_ref().map(|_| ()).map_err(|&b| b),
+        "the parallel check disagrees with the framer"
+    );
 
     // Only arrays: the first significant byte is '[' (serde_json knows no BOM).
     let first = data

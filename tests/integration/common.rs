@@ -20,6 +20,8 @@ pub enum Path_ {
         threads: usize,
         batch: usize,
         chunk: usize,
+        /// A mapped array is checked and framed in pieces of four times this.
+        read: usize,
     },
     Stream {
         threads: usize,
@@ -34,11 +36,15 @@ pub const PATHS: [Path_; 4] = [
         threads: 1,
         batch: 1,
         chunk: 1,
+        read: 1 << 20,
     },
+    // Pieces of 256 bytes, smaller than most records: every guess at a piece boundary is
+    // checked, and records are framed from the checkpoints.
     Path_::Bytes {
         threads: 2,
         batch: 16_384,
         chunk: 256,
+        read: 64,
     },
     Path_::Stream {
         threads: 2,
@@ -83,8 +89,9 @@ pub fn run_lib_with(input: &[u8], path: Path_, opts: &Opts) -> (Vec<u8>, Result<
             threads,
             batch,
             chunk,
-        } => (threads, batch, chunk, 1 << 20),
-        Path_::Stream {
+            read,
+        }
+        | Path_::Stream {
             threads,
             batch,
             chunk,

@@ -240,6 +240,43 @@ fn a_valid_array_truncated_at_every_byte_fails_with_a_position() {
 }
 
 #[test]
+fn a_malformed_array_fails_with_the_same_error_on_every_path() {
+    // Records longer than a piece of the small-piece path, with the piece-boundary pattern
+    // inside strings, on several lines.
+    let rec = |i: usize| {
+        format!(
+            r#"{{"email":"u{i}@example.com","user_metadata":{{"s":"}},{{\"}},\n{{","n":[{{}},{{"a":{i}}}]}}}}"#
+        )
+    };
+    let full = format!(
+        "[\n{}\n]\n",
+        (0..6).map(rec).collect::<Vec<_>>().join(",\n")
+    );
+    let full = full.as_bytes();
+    let mut inputs = Vec::new();
+    for at in (1..full.len()).step_by(7) {
+        inputs.push(full[..at].to_vec());
+        for b in [b'}', b',', b'"', b'x'] {
+            let mut bad = full.to_vec();
+            bad[at] = b;
+            inputs.push(bad);
+        }
+    }
+    for input in inputs {
+        let want = run_lib(&input, PATHS[0], false);
+        for path in &PATHS[1..] {
+            let got = run_lib(&input, *path, false);
+            match (&want.1, &got.1) {
+                (Err(a), Err(b)) => assert_eq!(a, b, "{path:?}"),
+                (Ok(_), Ok(_)) => assert_eq!(want.0, got.0, "{path:?}"),
+                _ => panic!("{path:?}: {:?} vs {:?}", want.1, got.1),
+            }
+        }
+    }
+    assert_eq!(run_lib(full, PATHS[1], false).1.map(|s| s.total), Ok(6));
+}
+
+#[test]
 fn invalid_utf8_at_every_offset_is_one_failed_record() {
     let rec = br#"{"email":"a@example.com","name":"Zoe","password_hash":"SECRETVALUE"}"#;
     // Offset 0 replaces the '{' that makes the input NDJSON: the job fails, as it must.
