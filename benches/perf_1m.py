@@ -17,6 +17,10 @@ interleaved, and prints the ratio of the medians.
     python3 benches/perf_1m.py --dir /tmp/perf [--threads 2] [--runs 3] [--users 1000000]
     python3 benches/perf_1m.py --dir /tmp/perf --memory [--runs 1] [--bin OTHER]
     python3 benches/perf_1m.py --dir /tmp/perf --scaling [--runs 3]
+
+With --baseline OLD_BINARY every case also runs the older binary, interleaved run by run
+with --bin (old, new, old, new, ...), and prints both medians and their ratio: the A/B that
+BENCHMARKS.md quotes.
 """
 
 import argparse
@@ -118,6 +122,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "user-import"))
     ap.add_argument("--memory", action="store_true",
                     help="peak RSS of the 5M-distinct stream on standard input instead")
+    ap.add_argument("--baseline", help="an older binary to run interleaved with --bin")
     ap.add_argument("--scaling", action="store_true",
                     help="the 1M NDJSON file with 1 and 2 threads, interleaved, instead")
     a = ap.parse_args()
@@ -130,29 +135,41 @@ def main():
     nd, arr, ex = generate(a.dir, a.users, a.existing)
     out = os.path.join(a.dir, "operations.ndjson")
     t = ["--threads", str(a.threads)]
-    run = [a.bin, "run", "--quiet", "--existing", ex, "--out", out] + t
-    cases = [
-        ("parse-only ndjson", [a.bin, "parse-only", nd] + t, None, nd),
-        ("parse-only array", [a.bin, "parse-only", arr] + t, None, arr),
-        ("run ndjson file", run + [nd], None, nd),
-        ("run ndjson stdin", run + ["-"], nd, nd),
-        ("run array file", run + [arr], None, arr),
-        ("run array stdin", run + ["-"], arr, arr),
-    ]
-    medians = {}
-    for name, cmd, stdin, data in cases:
-        times = [timed(cmd, stdin) for _ in range(a.runs)]
-        m = statistics.median(times)
-        medians[name] = m
-        size = os.path.getsize(data)
-        print(f"{name:20} median {m:6.3f} s of {[round(x, 3) for x in times]}  "
-              f"{a.users / m:>10,.0f} records/s  {size / m / 1e6:6.1f} MB/s")
-    for form in ("ndjson", "array"):
-        floor = medians[f"parse-only {form}"]
-        for src in ("file", "stdin"):
-            m = medians[f"run {form} {src}"]
-            print(f"run {form} {src}: {floor / m:.0%} of the parse-only throughput")
 
+    def cases(b):
+        run = [b, "run", "--quiet", "--existing", ex, "--out", out] + t
+        return [
+            ("parse-only ndjson", [b, "parse-only", nd] + t, None, nd),
+            ("parse-only array", [b, "parse-only", arr] + t, None, arr),
+            ("run ndjson file", run + [nd], None, nd),
+            ("run ndjson stdin", run + ["-"], nd, nd),
+            ("run array file", run + [arr], None, arr),
+            ("run array stdin", run + ["-"], arr, arr),
+        ]
+
+    bins = [a.bin] + ([a.baseline] if a.baseline else [])
+    medians = {b: {} for b in bins}
+    for i, (name, _, stdin, data) in enumerate(cases(a.bin)):
+        times = {b: [] for b in bins}
+        for _ in range(a.runs):
+            for b in reversed(bins):
+                times[b].append(timed(cases(b)[i][1], stdin))
+        size = os.path.getsize(data)
+        for b in bins:
+            m = statistics.median(times[b])
+            medians[b][name] = m
+            tag = "" if b == a.bin else " (baseline)"
+            print(f"{name + tag:31} median {m:6.3f} s of {[round(x, 3) for x in times[b]]}  "
+                  f"{a.users / m:>10,.0f} records/s  {size / m / 1e6:6.1f} MB/s")
+        if a.baseline:
+            print(f"{'':31} new/baseline speed: {medians[a.baseline][name] / medians[a.bin][name]:.2f}x")
+    for b in bins:
+        tag = "" if b == a.bin else " (baseline)"
+        for form in ("ndjson", "array"):
+            floor = medians[b][f"parse-only {form}"]
+            for src in ("file", "stdin"):
+                m = medians[b][f"run {form} {src}"]
+                print(f"run {form} {src}{tag}: {floor / m:.0%} of the parse-only throughput")
 
 if __name__ == "__main__":
     main()
