@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, JobError};
-use crate::existing::{Existing, MatchOn};
+use crate::existing::Existing;
+use crate::keys::MatchOn;
 use crate::record::RecordOptions;
 use crate::snapshot::Snapshot;
 

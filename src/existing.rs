@@ -7,30 +7,9 @@
 
 use crate::doc::Value;
 use crate::finding::{Code, Findings};
-use crate::record::KeyKind;
-use crate::snapshot::{Snapshot, User, UserNo, lower_in_place};
-
-/// Which key finds the existing user to update (`--match-on`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum MatchOn {
-    #[default]
-    Email,
-    UserId,
-}
-
-impl MatchOn {
-    pub const fn kind(self) -> KeyKind {
-        match self {
-            MatchOn::Email => KeyKind::Email,
-            MatchOn::UserId => KeyKind::UserId,
-        }
-    }
-
-    /// The name on the update line's `match`.
-    pub const fn name(self) -> &'static str {
-        self.kind().field()
-    }
-}
+pub use crate::keys::MatchOn;
+use crate::keys::{KeyKind, lower_in_place};
+use crate::snapshot::{Snapshot, User, UserNo};
 
 /// The existing users and what to do with a record that matches one.
 #[derive(Clone, Copy, Debug)]

@@ -9,7 +9,8 @@ use crate::emit::json::write_masked;
 use crate::finding::Code;
 use crate::finding::Findings;
 use crate::index::{Fingerprinter, KeyIndex};
-use crate::record::{Chunk, KeyKind, write_findings};
+use crate::keys::KeyKind;
+use crate::record::{Chunk, write_findings};
 use crate::sink::Op;
 
 /// The reconciliation state carried across batches.

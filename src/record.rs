@@ -10,41 +10,16 @@ use std::ops::Range;
 use crate::doc::{Kind, Value};
 use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_minified, write_str};
 use crate::emit::merge::write_merged;
-use crate::existing::{self, Existing, MatchOn, UPSERTABLE, Verdict};
+use crate::existing::{self, Existing, UPSERTABLE, Verdict};
 use crate::finding::{Code, FindingRef, Findings};
+use crate::keys::{self, MatchOn};
+pub use crate::keys::{KeyKind, lower_into};
 use crate::parse::{MAX_RECORD_BYTES, Parsed, Parser, Unparsable};
 use crate::sink::Op;
 use crate::validate;
 
 /// Bytes of an unparsable record that its error line quotes.
 pub const EXCERPT_BYTES: usize = 256;
-
-/// The identity keys of SPEC 5.1, in the order conflicts are reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeyKind {
-    Email = 0,
-    UserId = 1,
-    Username = 2,
-    Phone = 3,
-}
-
-impl KeyKind {
-    pub const ALL: [KeyKind; 4] = [
-        KeyKind::Email,
-        KeyKind::UserId,
-        KeyKind::Username,
-        KeyKind::Phone,
-    ];
-
-    pub const fn field(self) -> &'static str {
-        match self {
-            KeyKind::Email => "email",
-            KeyKind::UserId => "user_id",
-            KeyKind::Username => "username",
-            KeyKind::Phone => "phone_number",
-        }
-    }
-}
 
 /// One record's outcome inside a [`Chunk`]: ranges into the chunk's arenas.
 #[derive(Clone, Debug)]
@@ -262,21 +237,15 @@ fn object(
         return;
     }
     rec.schema_ok = true;
-    if let Some(email) = id.email {
-        rec.keys[KeyKind::Email as usize] = Some(push_key(chunk, |k| lower_into(k, email)));
-    }
-    if let Some(uid) = id.user_id {
-        rec.keys[KeyKind::UserId as usize] = Some(push_key(chunk, |k| {
-            k.extend_from_slice(b"auth0|");
-            k.extend_from_slice(uid.as_bytes());
-        }));
-    }
-    if let Some(name) = id.username {
-        rec.keys[KeyKind::Username as usize] = Some(push_key(chunk, |k| lower_into(k, name)));
-    }
-    if let Some(phone) = id.phone_number {
-        rec.keys[KeyKind::Phone as usize] =
-            Some(push_key(chunk, |k| k.extend_from_slice(phone.as_bytes())));
+    for (kind, value) in [
+        (KeyKind::Email, id.email),
+        (KeyKind::UserId, id.user_id),
+        (KeyKind::Username, id.username),
+        (KeyKind::Phone, id.phone_number),
+    ] {
+        if let Some(s) = value {
+            rec.keys[kind as usize] = Some(push_key(chunk, |k| keys::form_supplied(kind, s, k)));
+        }
     }
     let verdict = match &opts.existing {
         None => Verdict::Insert,
@@ -323,17 +292,6 @@ fn object(
         let start = chunk.codes.len() as u32;
         chunk.codes.extend(findings.warnings().map(|w| w.code));
         rec.warning_codes = start..chunk.codes.len() as u32;
-    }
-}
-
-/// Appends `s` lower-cased as JavaScript's `toLowerCase` does (full Unicode).
-pub fn lower_into(k: &mut Vec<u8>, s: &str) {
-    if s.is_ascii() {
-        let start = k.len();
-        k.extend_from_slice(s.as_bytes());
-        k[start..].make_ascii_lowercase();
-    } else {
-        k.extend_from_slice(s.to_lowercase().as_bytes());
     }
 }
 

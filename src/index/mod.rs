@@ -55,7 +55,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-use crate::record::KeyKind;
+use crate::keys::KeyKind;
 
 /// A key's fingerprint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -23,9 +23,9 @@ use crate::error::{ErrorKind, JobError};
 use crate::frame::{Format, Framer, Position, Span};
 use crate::index::{Fingerprinter, HolderIndex, ShardMut};
 use crate::input::{self, Source};
+use crate::keys::{self, KeyKind};
 use crate::parse::{Parser, Unparsable};
 use crate::raw;
-use crate::record::KeyKind;
 
 /// One export to load.
 #[derive(Debug)]
@@ -520,29 +520,25 @@ fn check(
                 return Err(wrong(FIELDS[i], v, want));
             }
         }
-        let mut push = |kind: KeyKind, s: &str, lower: bool| {
+        let mut push = |kind: KeyKind, s: &str| {
             key.clear();
-            if lower {
-                crate::record::lower_into(key, s);
-            } else {
-                key.extend_from_slice(s.as_bytes());
-            }
+            keys::form_stored(kind, s, key);
             out.keys.push(KeyRec {
                 hash: hasher.short(kind, key),
                 user,
                 kind,
             });
         };
-        push(KeyKind::UserId, uid, false);
+        push(KeyKind::UserId, uid);
         if in_connection {
             if let Some(s) = email {
-                push(KeyKind::Email, s, true);
+                push(KeyKind::Email, s);
             }
             if let Some(s) = username {
-                push(KeyKind::Username, s, true);
+                push(KeyKind::Username, s);
             }
             if let Some(s) = phone {
-                push(KeyKind::Phone, s, false);
+                push(KeyKind::Phone, s);
             }
         }
         Ok(())

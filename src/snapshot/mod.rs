@@ -15,8 +15,9 @@ pub use load::{ExportSource, SnapshotOptions};
 
 use crate::index::{Fingerprinter, HolderIndex};
 use crate::input::Mapped;
+use crate::keys::KeyKind;
+pub use crate::keys::lower_in_place;
 use crate::raw;
-use crate::record::KeyKind;
 
 /// An existing user's number: its position in the snapshot (files in the order given, then
 /// records in file order). Lower numbers win when a key is held twice.
@@ -220,16 +221,6 @@ impl<'s> User<'s> {
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|n| n.parse::<f64>().ok())
             .is_some_and(|n| n > 0.0)
-    }
-}
-
-/// Lower-cases as JavaScript's `toLowerCase` does (full Unicode), without allocating for
-/// ASCII.
-pub fn lower_in_place(s: &mut String) {
-    if s.is_ascii() {
-        s.make_ascii_lowercase();
-    } else {
-        *s = s.to_lowercase();
     }
 }
 

@@ -11,9 +11,9 @@ use std::path::Path;
 
 use crate::doc::{Kind, Value};
 use crate::error::{ErrorKind, JobError};
+use crate::keys::lower_into;
 use crate::parse::Parser;
 use crate::raw;
-use crate::record::lower_into;
 use crate::sink::{Record, Sink, Summary};
 
 /// How a canary names its user.
