@@ -7,9 +7,10 @@
 //!
 //! 1. [`input`]: a regular file is memory-mapped; standard input or a pipe is streamed.
 //! 2. [`frame`]: the bytes are cut into records (a JSON array or NDJSON), with positions.
-//! 3. [`parse`]: each record becomes a tape (simd-json, with an exact fallback).
+//! 3. [`parse`]: each record becomes a tape (simd-json, with an exact fallback) and, in the
+//!    same step, a table of its repeated keys ([`doc::Shadows`]: JSON.parse's rule, one place).
 //! 4. [`validate`] and [`hash`]: schema, metadata, MFA and password-hash rules.
-//! 5. [`record`]: identity keys, the decision against existing users ([`existing`]:
+//! 5. [`record`]: identity keys ([`keys`]), the decision against existing users ([`existing`]:
 //!    conflicts, updates) and the record's rendered output, in parallel chunks.
 //! 6. [`reconcile`] over the [`index`]: duplicates inside the file, strictly in file order.
 //! 7. [`emit`]: one NDJSON line per record, in input order, through a [`Sink`].
