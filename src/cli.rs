@@ -13,7 +13,9 @@ use user_import::{
     Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
     SnapshotOptions, Status, Summary,
 };
-use user_import::{convert, split, verify};
+use user_import::{convert, verify};
+
+use crate::split;
 
 /// Exit codes (SPEC 6.4). `verify` exits 3 when a canary does not match.
 const EXIT_FAILED: u8 = 1;
@@ -260,7 +262,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     let retention = if args.retention == "forever" {
         None
     } else {
-        match crate::server::parse_duration(&args.retention) {
+        match user_import_jobs::parse_duration(&args.retention) {
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
                 eprintln!("user-import: --retention must be longer than 0");
@@ -272,7 +274,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     };
-    let config = crate::server::Config {
+    let config = user_import_jobs::Config {
         db: args.db,
         listen: args.listen,
         connections: args.connection,
@@ -283,7 +285,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         job_delay: std::time::Duration::from_millis(args.job_delay_ms),
         threads: args.threads,
     };
-    match crate::server::serve(config) {
+    match user_import_jobs::serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("user-import: {e}");

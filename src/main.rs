@@ -9,8 +9,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
-#[cfg(feature = "server")]
-mod server;
+mod split;
 
 fn main() -> std::process::ExitCode {
     cli::main()

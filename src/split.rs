@@ -40,10 +40,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::emit::json::{write_minified, write_str};
-use crate::error::{ErrorKind, JobError};
-use crate::raw;
-use crate::sink::{Record, Sink, Status, Summary};
+use user_import::emit::json::{write_minified, write_str};
+use user_import::raw;
+use user_import::{ErrorKind, JobError, Record, Sink, Status, Summary};
 
 /// Auth0's limit on an import file, in bytes: the default `max_bytes`.
 pub const AUTH0_MAX_BYTES: u64 = 512_000;
@@ -425,7 +424,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Builder;
+    use user_import::Builder;
 
     fn dir(name: &str) -> PathBuf {
         let d =

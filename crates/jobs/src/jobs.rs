@@ -28,8 +28,8 @@ use user_import::{
     Summary,
 };
 
-use super::ids;
-use super::store::{self, Counts, NewUser, Plan, Store, UserUpdate};
+use crate::ids;
+use crate::store::{self, Counts, NewUser, Plan, Store, UserUpdate};
 
 /// Auth0 allows two active (pending or processing) import jobs per tenant.
 pub const MAX_ACTIVE: u64 = 2;

@@ -38,7 +38,8 @@ struct Inner {
 }
 
 impl JobError {
-    pub(crate) fn new(kind: ErrorKind, position: Option<Position>, message: String) -> Self {
+    /// An error of `kind` at `position`; `message` must not quote input bytes (SPEC 6.3).
+    pub fn new(kind: ErrorKind, position: Option<Position>, message: String) -> Self {
         JobError(Box::new(Inner {
             kind,
             position,
@@ -47,7 +48,9 @@ impl JobError {
         }))
     }
 
-    pub(crate) fn io(kind: ErrorKind, context: &str, e: &io::Error) -> Self {
+    /// An I/O failure: `context` says what was being done ("cannot create out/"), and
+    /// [`JobError::is_broken_pipe`] still sees the I/O error's kind.
+    pub fn io(kind: ErrorKind, context: &str, e: &io::Error) -> Self {
         JobError(Box::new(Inner {
             kind,
             position: None,

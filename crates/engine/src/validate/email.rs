@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn corpus_matches_the_real_package() {
-        let corpus = include_str!("../../testdata/email/corpus.jsonl");
+        let corpus = include_str!("../../../../testdata/email/corpus.jsonl");
         let mut total = 0;
         let mut mismatches = Vec::new();
         for (n, line) in corpus.lines().enumerate() {
@@ -316,7 +316,7 @@ mod tests {
     /// Every scalar value at every probed position, against the real package's verdicts.
     #[test]
     fn every_character_matches_the_real_package() {
-        let json = include_str!("../../testdata/email/char_ranges.json");
+        let json = include_str!("../../../../testdata/email/char_ranges.json");
         let ranges: Ranges = serde_json::from_str(json).expect("char_ranges.json parses");
         assert!(ranges.probes.len() >= 8);
         let mut mismatches = Vec::new();

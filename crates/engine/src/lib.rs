@@ -57,8 +57,8 @@ pub mod reconcile;
 pub mod record;
 pub mod sink;
 pub mod snapshot;
-pub mod split;
 pub mod validate;
+#[cfg(feature = "verify")]
 pub mod verify;
 
 pub use config::{Builder, Engine, ProgressFn};

@@ -927,7 +927,7 @@ mod tests {
     #[test]
     fn every_vector_in_testdata_gets_its_verdict() {
         let data: serde_json::Value =
-            serde_json::from_str(include_str!("../../testdata/hash/vectors.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../testdata/hash/vectors.json")).unwrap();
         let vectors = data["vectors"].as_array().unwrap();
         assert_eq!(vectors.len(), 128);
         let (mut valid, mut invalid) = (0, 0);

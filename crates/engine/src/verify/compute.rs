@@ -871,7 +871,7 @@ mod tests {
 
     fn vectors() -> Vec<Json> {
         let data: Json =
-            serde_json::from_str(include_str!("../../testdata/hash/vectors.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../testdata/hash/vectors.json")).unwrap();
         data["vectors"].as_array().unwrap().clone()
     }
 

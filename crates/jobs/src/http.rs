@@ -18,10 +18,10 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
-use super::ids;
-use super::jobs::{MAX_ACTIVE, Runner, Ticket};
-use super::object;
-use super::store::{self, Job, JobStatus, Store, User};
+use crate::ids;
+use crate::jobs::{MAX_ACTIVE, Runner, Ticket};
+use crate::object;
+use crate::store::{self, Job, JobStatus, Store, User};
 
 /// Room for the form's other fields and the multipart framing around the users file.
 const FORM_OVERHEAD: u64 = 64 * 1024;
