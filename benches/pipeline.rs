@@ -3,13 +3,14 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use user_import::doc::{Kind, Value};
-use user_import::emit::json::{write_masked, write_minified};
-use user_import::frame::Framer;
-use user_import::index::{Fingerprinter, KeyIndex};
-use user_import::parse::Parser;
-use user_import::record::{Input, KeyKind, RecordOptions, Worker, lower_into};
-use user_import::{Builder, ExportSource, Findings, NdjsonSink, Snapshot, SnapshotOptions};
+use user_import::internals::doc::{Kind, Value};
+use user_import::internals::finding::Findings;
+use user_import::internals::frame::Framer;
+use user_import::internals::index::{Fingerprinter, KeyIndex};
+use user_import::internals::json::{write_masked, write_minified};
+use user_import::internals::parse::Parser;
+use user_import::internals::record::{Input, KeyKind, RecordOptions, Worker, lower_into};
+use user_import::{Builder, ExportSource, NdjsonSink, Snapshot, SnapshotOptions};
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -19,7 +20,7 @@ fn sample(name: &str) -> Vec<u8> {
     .expect("sample")
 }
 
-fn spans_of(data: &[u8]) -> Vec<user_import::frame::Span> {
+fn spans_of(data: &[u8]) -> Vec<user_import::internals::frame::Span> {
     let mut f = Framer::new();
     let mut spans = Vec::new();
     f.feed(data, 0, &mut spans).expect("frames");
@@ -63,7 +64,11 @@ fn stages(c: &mut Criterion) {
     // The check of a mapped array, in 64 KiB pieces on rayon's global pool (the sample is
     // 385 KB; the engine's pieces are 4 MiB).
     g.bench_function("check_array", |b| {
-        b.iter(|| black_box(user_import::frame::check(black_box(&data), 64 << 10).map(|c| c.len())))
+        b.iter(|| {
+            black_box(
+                user_import::internals::frame::check(black_box(&data), 64 << 10).map(|c| c.len()),
+            )
+        })
     });
     g.throughput(Throughput::Elements(spans.len() as u64));
     g.bench_function("parse_records", |b| {
@@ -90,7 +95,7 @@ fn stages(c: &mut Criterion) {
                         findings.clear();
                         let root = Value::root(p.tape);
                         if root.kind() == Kind::Object {
-                            user_import::validate::validate(
+                            user_import::internals::validate::validate(
                                 root,
                                 raw.len(),
                                 &mut findings,
@@ -115,7 +120,7 @@ fn stages(c: &mut Criterion) {
                         && h.kind() == Kind::Object
                     {
                         findings.clear();
-                        user_import::hash::check_custom_password_hash(h, &mut findings);
+                        user_import::internals::hash::check_custom_password_hash(h, &mut findings);
                     }
                 });
             }

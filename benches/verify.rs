@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value as Json, json};
-use user_import::doc::Value;
-use user_import::finding::Findings;
-use user_import::hash::CustomPasswordHash;
-use user_import::hash::rules::parse_custom_password_hash;
+use user_import::internals::doc::Value;
+use user_import::internals::finding::Findings;
+use user_import::internals::hash::CustomPasswordHash;
+use user_import::internals::hash::rules::parse_custom_password_hash;
 use user_import::verify::compute::{Limits, Outcome, Variant, verify_custom, verify_password_hash};
 
 /// A vector of `testdata/hash/vectors.json`: its `custom_password_hash` object and password.

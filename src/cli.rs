@@ -13,7 +13,7 @@ use user_import::{
     Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
     SnapshotOptions, Status, Summary,
 };
-use user_import::{convert, verify};
+use user_import::{ConvertOptions, ConvertReport, verify};
 
 use crate::split;
 
@@ -443,11 +443,11 @@ fn convert(args: ConvertArgs) -> ExitCode {
         },
         None => Box::new(io::stdout().lock()),
     };
-    let opts = convert::ConvertOptions {
+    let opts = ConvertOptions {
         connection: args.connection.clone(),
-        ..convert::ConvertOptions::default()
+        ..ConvertOptions::default()
     };
-    match convert::convert(&mut input, &mut out, &opts) {
+    match user_import::convert(&mut input, &mut out, &opts) {
         Ok(report) => {
             if !args.quiet {
                 eprintln!(
@@ -477,7 +477,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
 }
 
 /// `1000 users; dropped created_at 1000, identities 1000; ...`, tallies by field name.
-fn convert_report(r: &convert::ConvertReport) -> String {
+fn convert_report(r: &ConvertReport) -> String {
     let list = |v: &[(String, u64)]| {
         v.iter()
             .map(|(name, n)| {
@@ -591,7 +591,7 @@ fn parse_only(args: ParseOnlyArgs) -> ExitCode {
         }
     };
     let path = args.file.as_deref().filter(|p| p.as_os_str() != "-");
-    match engine.parse_only_path(path) {
+    match user_import::internals::pipeline::parse_only_path(&engine, path) {
         Ok(n) => {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -733,6 +733,7 @@ fn report(s: &Summary, started: Instant) {
     let status = match &s.status {
         Status::Completed => "completed",
         Status::Failed(_) => "failed",
+        _ => "stopped",
     };
     eprintln!(
         "user-import: {status}: {} records: {} inserted, {} updated, {} failed, {} warnings ({:.2} s, {:.0} records/s)",

@@ -40,9 +40,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use user_import::emit::json::{write_minified, write_str};
-use user_import::raw;
-use user_import::{ErrorKind, JobError, Record, Sink, Status, Summary};
+use user_import::json as raw;
+use user_import::json::{write_minified, write_str};
+use user_import::{
+    ErrorKind, Flow, JobError, Record, Sink, SinkError, SinkResult, Status, Summary,
+};
 
 /// Auth0's limit on an import file, in bytes: the default `max_bytes`.
 pub const AUTH0_MAX_BYTES: u64 = 512_000;
@@ -349,20 +351,22 @@ impl Open {
 }
 
 impl Sink for SplitSink {
-    fn insert(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.place(Set::Insert, r)
+    fn insert(&mut self, r: &Record<'_>) -> SinkResult {
+        self.place(Set::Insert, r)?;
+        Ok(Flow::Continue)
     }
 
-    fn update(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.place(Set::Update, r)
+    fn update(&mut self, r: &Record<'_>) -> SinkResult {
+        self.place(Set::Update, r)?;
+        Ok(Flow::Continue)
     }
 
-    fn error(&mut self, _: &Record<'_>) -> io::Result<()> {
+    fn error(&mut self, _: &Record<'_>) -> SinkResult {
         self.failed += 1;
-        Ok(())
+        Ok(Flow::Continue)
     }
 
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn finish(&mut self, summary: &Summary) -> Result<(), SinkError> {
         if let Status::Failed(_) = summary.status {
             self.abandon();
             return Ok(());
@@ -374,7 +378,7 @@ impl Sink for SplitSink {
         if closed.is_err() {
             self.abandon();
         }
-        closed
+        Ok(closed?)
     }
 }
 

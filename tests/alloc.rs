@@ -5,8 +5,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use user_import::frame::Framer;
-use user_import::record::{Input, RecordOptions, Worker};
+use user_import::internals::frame::Framer;
+use user_import::internals::record::{Input, RecordOptions, Worker};
 
 struct Counting;
 

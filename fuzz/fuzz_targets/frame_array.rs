@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::value::RawValue;
-use user_import::frame::{Format, Framer, Span};
+use user_import::internals::frame::{Format, Framer, Span};
 
 fn frame(data: &[u8], window: usize) -> Result<(Option<Format>, Vec<Span>), u64> {
     let mut framer = Framer::new();
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(whole, windowed, "window size changed the framing");
     // The parallel check of a mapped file, in pieces as small as the first byte picks (a
     // guessed boundary inside a string or a nested array must be caught): the same outcome.
-    let checked = user_import::frame::check(data, usize::from(w >> 4) + 1);
+    let checked = user_import::internals::frame::check(data, usize::from(w >> 4) + 1);
     assert_eq!(
         checked.map(|_| ()).map_err(|e| e.position.byte),
         whole.as_ref().map(|_| ()).map_err(|&b| b),

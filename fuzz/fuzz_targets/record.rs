@@ -7,7 +7,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use user_import::validate::PROPERTIES;
+use user_import::internals::validate::PROPERTIES;
 use user_import::{Builder, NdjsonSink};
 
 /// Keys inside `custom_password_hash`, `mfa_factors` and metadata; the top-level ones are

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use user_import::record::KeyKind;
+use user_import::internals::record::KeyKind;
 use user_import::{ExportSource, Snapshot, SnapshotOptions};
 
 fn load(data: &[u8], threads: usize, connection: Option<&str>) -> Result<Snapshot, String> {

@@ -7,7 +7,7 @@ use std::process::Command;
 use serde_json::{Map, Value};
 
 use crate::common::{bin, root, run_bin, temp_dir, write_file};
-use user_import::validate::PROPERTIES;
+use user_import::internals::validate::PROPERTIES;
 
 /// An export of `users` existing users from the generator.
 fn export(dir: &Path, users: u32) -> PathBuf {

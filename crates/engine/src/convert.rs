@@ -13,7 +13,7 @@
 //! conversion with its position and never with its content: exports carry personal data.
 //!
 //! ```
-//! use user_import::convert::{ConvertOptions, convert};
+//! use user_import::{ConvertOptions, convert};
 //!
 //! let export = concat!(
 //!     r#"{"user_id":"auth0|42","email":"ann@example.com","logins_count":3,"created_at":"2020-01-01"}"#,

@@ -59,10 +59,22 @@ impl JobError {
         }))
     }
 
+    /// A sink's failure: an output error that keeps the I/O error's kind, if it was one.
+    pub(crate) fn sink(e: &crate::sink::SinkError) -> Self {
+        JobError(Box::new(Inner {
+            kind: ErrorKind::Output,
+            position: None,
+            message: format!("cannot write output: {e}"),
+            io: e.io_kind(),
+        }))
+    }
+
+    /// What kind of failure ended the job.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }
 
+    /// Where in the input, when the failure has a position (a malformed array).
     pub fn position(&self) -> Option<Position> {
         self.0.position
     }

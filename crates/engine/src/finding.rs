@@ -129,15 +129,14 @@ impl Code {
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
-/// One error or warning: a code, the path of the offending property and a message.
-///
-/// Path and message live in the owning [`Findings`]' text arena.
+/// One error or warning as collected: path and message live in the owning [`Findings`]'
+/// text arena.
 #[derive(Clone, Debug)]
-pub struct Finding {
+struct Entry {
     pub code: Code,
     /// `None` for Auth0's path-less errors (a duplicate of an existing user).
     has_path: bool,
@@ -151,8 +150,8 @@ pub struct Finding {
 /// records allocates only while its buffers grow.
 #[derive(Default, Debug)]
 pub struct Findings {
-    errors: Vec<Finding>,
-    warnings: Vec<Finding>,
+    errors: Vec<Entry>,
+    warnings: Vec<Entry>,
     text: String,
     /// The (code, path) pairs of the errors, once there are many: de-duplicating by a scan
     /// made an object with 100,000 unknown keys take 27 s (quadratic); a record with few
@@ -163,11 +162,16 @@ pub struct Findings {
 /// Up to this many errors, de-duplication scans them.
 const SCAN_ERRORS: usize = 16;
 
-/// A finding with its text resolved.
+/// One error or warning of a record: its code, the path of the offending property and
+/// the message, as the output line writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FindingRef<'a> {
+pub struct Finding<'a> {
+    /// The code, e.g. [`Code::Format`].
     pub code: Code,
+    /// The property's path, e.g. `"app_metadata.roles[1]"`, `""` for the record as a whole;
+    /// `None` for Auth0's path-less errors (a conflict with an existing user).
     pub path: Option<&'a str>,
+    /// The message. It names properties and parameters, never a secret's value.
     pub message: &'a str,
 }
 
@@ -283,16 +287,16 @@ impl Findings {
         self.warnings.clear();
     }
 
-    pub fn errors(&self) -> impl ExactSizeIterator<Item = FindingRef<'_>> + '_ {
+    pub fn errors(&self) -> impl ExactSizeIterator<Item = Finding<'_>> + '_ {
         self.errors.iter().map(|f| self.resolve(f))
     }
 
-    pub fn warnings(&self) -> impl ExactSizeIterator<Item = FindingRef<'_>> + '_ {
+    pub fn warnings(&self) -> impl ExactSizeIterator<Item = Finding<'_>> + '_ {
         self.warnings.iter().map(|f| self.resolve(f))
     }
 
-    fn resolve(&self, f: &Finding) -> FindingRef<'_> {
-        FindingRef {
+    fn resolve(&self, f: &Entry) -> Finding<'_> {
+        Finding {
             code: f.code,
             path: f.has_path.then(|| self.slice(&f.path)),
             message: self.slice(&f.message),
@@ -308,14 +312,14 @@ impl Findings {
         code: Code,
         path: &str,
         message: impl FnOnce(&mut String) -> fmt::Result,
-    ) -> Finding {
+    ) -> Entry {
         let p0 = self.text.len() as u32;
         self.text.push_str(path);
         let p1 = self.text.len() as u32;
         // Writing into a String cannot fail.
         let _ = message(&mut self.text);
         let m1 = self.text.len() as u32;
-        Finding {
+        Entry {
             code,
             has_path: true,
             path: p0..p1,

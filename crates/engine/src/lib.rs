@@ -1,27 +1,12 @@
-//! user-import decides, for every record of an Auth0 bulk user-import file, what Auth0 would
-//! do with it: insert it, update an existing user, or reject it with Auth0's error codes and
-//! paths, plus warnings for what Auth0 accepts but will break later.
+//! user-import's engine decides, for every record of an Auth0 bulk user-import file, what
+//! Auth0 would do with it: insert it, update an existing user, or reject it with Auth0's
+//! error codes and paths, plus warnings for what Auth0 accepts but will break later.
 //!
-//! Before a job, [`snapshot`] loads the existing users (exports, memory-mapped and indexed).
-//! Then bytes move through these stages, in this order:
+//! # Embedding it
 //!
-//! 1. [`input`]: a regular file is memory-mapped; standard input or a pipe is streamed.
-//! 2. [`frame`]: the bytes are cut into records (a JSON array or NDJSON), with positions.
-//! 3. [`parse`]: each record becomes a tape (simd-json, with an exact fallback) and, in the
-//!    same step, a table of its repeated keys ([`doc::Shadows`]: JSON.parse's rule, one place).
-//! 4. [`validate`] and [`hash`]: schema, metadata, MFA and password-hash rules.
-//! 5. [`record`]: identity keys ([`keys`]), the decision against existing users ([`existing`]:
-//!    conflicts, updates) and the record's rendered output, in parallel chunks.
-//! 6. [`reconcile`] over the [`index`]: duplicates inside the file, strictly in file order.
-//! 7. [`emit`]: one NDJSON line per record, in input order, through a [`Sink`].
-//!
-//! [`pipeline`] runs stages 2 to 7 on a reader thread, a rayon pool and the caller's thread.
-//! [`verify`] (the `verify` command) finds canary users with one such run and computes
-//! their password hashes.
-//!
-//! Into and out of Auth0: [`convert`] turns a user export into an import file (it reuses
-//! the [`frame`] and [`parse`] stages, not the rules); [`split`] is a [`Sink`] that writes
-//! the records a run passes into files Auth0 accepts as they are, with a manifest.
+//! Build an [`Engine`] with a [`Builder`], hand it the input ([`Engine::run_path`],
+//! [`Engine::run_reader`], [`Engine::run_bytes`]) and a [`Sink`]; the sink receives one
+//! [`Record`] per input record, in input order, then the job's [`Summary`].
 //!
 //! ```
 //! use user_import::{Builder, NdjsonSink};
@@ -34,38 +19,135 @@
 //! let out = String::from_utf8(sink.into_inner()).unwrap();
 //! assert!(out.starts_with(r#"{"op":"insert","index":0,"user":{"email":"ann@example.com","user_id":"auth0|42"}"#));
 //! ```
+//!
+//! A [`Record`] carries the decision as values beside the bytes of the output line: the
+//! [`Op`], the index, the errors and warnings ([`Findings`]: [`Code`], path, message), the
+//! identity [`Keys`] as the engine compares them, and for an update the [`Matched`] user.
+//! Every [`Sink`] method has a default; a sink ends a job early with [`Flow::Stop`], and
+//! fails it with a [`SinkError`]. The repository's `crates/engine/examples/` holds three
+//! programs: counting codes over a file, planning an upsert against an export, and a sink
+//! that writes failures to CSV.
+//!
+//! # The pipeline
+//!
+//! Before a job, a [`Snapshot`] loads the existing users (exports, memory-mapped and
+//! indexed). Then bytes move through these stages, in this order:
+//!
+//! 1. input: a regular file is memory-mapped; standard input or a pipe is streamed;
+//! 2. framing: the bytes are cut into records (a JSON array or NDJSON, see [`Format`]), with
+//!    their [`Position`]s;
+//! 3. parse: each record becomes a tape (simd-json, with an exact fallback) and, in the same
+//!    step, a table of its repeated keys (JSON.parse's "first position, last value");
+//! 4. rules: schema, metadata, MFA and password-hash formats (SPEC 2 and 3);
+//! 5. the record stage: identity keys ([`KeyKind`]), the decision against existing users
+//!    (conflicts, updates on [`MatchOn`]) and the record's rendered output, in parallel;
+//! 6. reconcile: duplicates inside the file, strictly in file order, over a sharded index of
+//!    92-bit fingerprints;
+//! 7. the [`Sink`]: one call per record, in input order ([`NdjsonSink`] writes the NDJSON
+//!    operations stream).
+//!
+//! Stages 2 to 7 run on a reader thread, a rayon pool and the caller's thread; the output is
+//! the same for any number of threads. A job that cannot go on (a malformed array, an
+//! unreadable file) ends with a [`JobError`] that names its position and never quotes input.
+//!
+//! Beside the engine: [`convert`] turns a user export into an import file, the [`json`]
+//! helpers serve sinks that rewrite records, and (feature `verify`) `verify` proves canary
+//! passwords against their hashes by computing them.
 
 // Tests may unwrap: a panic there is a failed test, not a crash in front of a user.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod config;
-pub mod convert;
-pub mod doc;
-pub mod emit;
-pub mod error;
-pub mod existing;
-pub mod finding;
-pub mod frame;
-pub mod hash;
-pub mod index;
-pub mod input;
-pub mod keys;
-pub mod parse;
-pub mod pipeline;
-pub mod raw;
-pub mod reconcile;
-pub mod record;
-pub mod sink;
-pub mod snapshot;
-pub mod validate;
+mod config;
+mod convert;
+mod doc;
+mod emit;
+mod error;
+mod existing;
+mod finding;
+mod frame;
+mod hash;
+mod index;
+mod input;
+pub mod json;
+mod keys;
+mod parse;
+mod pipeline;
+mod raw;
+mod reconcile;
+mod record;
+mod sink;
+mod snapshot;
+mod validate;
 #[cfg(feature = "verify")]
 pub mod verify;
 
-pub use config::{Builder, Engine, ProgressFn};
-pub use emit::{NdjsonSink, write_summary};
-pub use error::{ErrorKind, JobError};
-pub use finding::{Code, FindingRef, Findings};
-pub use frame::{Format, Position};
-pub use keys::{KeyKind, MatchOn};
-pub use sink::{Op, Record, Sink, Status, Summary};
+// Before a job: the existing users.
 pub use snapshot::{ExportSource, Snapshot, SnapshotOptions};
+// The engine, its options, and where a job failed.
+pub use config::{Builder, Engine, ProgressFn};
+pub use error::{ErrorKind, JobError};
+pub use frame::{Format, Position};
+// What it decides: codes, identity keys, a record's decision.
+pub use finding::{Code, Finding};
+pub use keys::{KeyKind, MatchOn};
+pub use sink::{
+    Findings, Flow, Keys, Matched, Op, Record, Sink, SinkError, SinkResult, Status, Summary,
+};
+// The command line's sink and summary.
+pub use emit::{NdjsonSink, WriteDebug, write_summary};
+// Into Auth0: an export made an import file.
+pub use convert::{ConvertOptions, ConvertReport, convert};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+/// What benches, tests and fuzzing reach into. Not part of the API: it changes without notice.
+#[doc(hidden)]
+pub mod internals {
+    /// [`crate::doc`]: the tape view with JSON.parse's repeated-key rule.
+    pub mod doc {
+        pub use crate::doc::{Kind, Value};
+    }
+    /// Findings as the rules collect them.
+    pub mod finding {
+        pub use crate::finding::Findings;
+    }
+    /// Framing records out of a JSON array or NDJSON.
+    pub mod frame {
+        pub use crate::frame::{Format, Framer, Span, check};
+    }
+    /// The password-hash format rules.
+    pub mod hash {
+        pub use crate::hash::*;
+    }
+    /// The in-file duplicate index.
+    pub mod index {
+        pub use crate::index::{Fingerprinter, KeyIndex};
+    }
+    /// The JSON writers.
+    pub mod json {
+        pub use crate::emit::json::{write_masked, write_minified};
+    }
+    /// Identity keys.
+    pub mod keys {
+        pub use crate::keys::{KeyKind, lower_in_place, lower_into};
+    }
+    /// The parse stage.
+    pub mod parse {
+        pub use crate::parse::Parser;
+    }
+    /// The parse-only pass, the floor benchmarks compare against.
+    pub mod pipeline {
+        pub use crate::pipeline::{ParseOnly, parse_only_path};
+    }
+    /// The per-record stage.
+    pub mod record {
+        pub use crate::record::{Input, KeyKind, RecordOptions, Worker, lower_into};
+    }
+    /// The schema rules.
+    pub mod validate {
+        pub use crate::validate::{PROPERTIES, validate};
+    }
+}

@@ -26,7 +26,7 @@ use crate::input::{self, Source};
 use crate::parse::MAX_RECORD_BYTES;
 use crate::reconcile::Reconciler;
 use crate::record::{Chunk, EXCERPT_BYTES, Input, Worker};
-use crate::sink::{Op, Record, Sink, Status, Summary};
+use crate::sink::{Flow, Keys, Matched, Record, Sink, Status, Summary};
 
 /// Batches in flight between two stages.
 const CHANNEL_BATCHES: usize = 2;
@@ -119,11 +119,15 @@ pub struct ParseOnly {
     pub parsed: u64,
 }
 
+/// The floor the engine is measured against (issue 5): the same framing and batching,
+/// every record parsed into the engine's tape on the worker pool, and nothing else: no
+/// rule, no index, no output. A benchmark hook (`internals`), not API.
+pub fn parse_only_path(engine: &Engine, path: Option<&Path>) -> Result<ParseOnly, JobError> {
+    engine.parse_only_path(path)
+}
+
 impl Engine {
-    /// The floor the engine is measured against (issue 5): the same framing and batching,
-    /// every record parsed into the engine's tape on the worker pool, and nothing else: no
-    /// rule, no index, no output.
-    pub fn parse_only_path(&self, path: Option<&Path>) -> Result<ParseOnly, JobError> {
+    fn parse_only_path(&self, path: Option<&Path>) -> Result<ParseOnly, JobError> {
         match path.map(input::open).transpose()? {
             Some(Source::Mapped(m)) => {
                 let data = m.bytes();
@@ -553,34 +557,27 @@ fn write(
                     op: rec.op,
                     user: chunk.slice(&rec.user),
                     raw_excerpt: rec.excerpt.as_ref().map(|r| chunk.slice(r)),
-                    errors: chunk.slice(&rec.errors),
-                    warnings: chunk.slice(&rec.warnings),
-                    matched: rec.matched.as_ref().map(|(id, on)| {
-                        (
-                            std::str::from_utf8(chunk.slice(id)).unwrap_or_default(),
-                            on.name(),
-                        )
+                    errors: chunk.findings(&rec.errors, &rec.error_list),
+                    warnings: chunk.findings(&rec.warnings, &rec.warning_list),
+                    keys: Keys::new(&chunk.keys, &rec.keys),
+                    matched: rec.matched.as_ref().map(|(id, on)| Matched {
+                        user_id: std::str::from_utf8(chunk.slice(id)).unwrap_or_default(),
+                        on: *on,
                     }),
                     original: rec.complete.then(|| &data[rec.raw.clone()]),
                 };
-                let written = match rec.op {
-                    Op::Insert => sink.insert(&record),
-                    Op::Update => sink.update(&record),
-                    Op::Error => sink.error(&record),
+                let flow = match sink.record(&record) {
+                    Ok(flow) => flow,
+                    Err(e) => return fail(sink, summary, JobError::sink(&e)),
                 };
-                if let Err(e) = written {
-                    return fail(
-                        sink,
-                        summary,
-                        JobError::io(ErrorKind::Output, "cannot write output", &e),
-                    );
+                summary.count(rec.op, record.errors.codes(), record.warnings.codes());
+                if flow == Flow::Stop {
+                    summary.status = Status::Stopped;
+                    return match sink.finish(&summary) {
+                        Ok(()) => Ok(summary),
+                        Err(e) => Err(JobError::sink(&e)),
+                    };
                 }
-                let codes = |r: &std::ops::Range<u32>| {
-                    chunk.codes[r.start as usize..r.end as usize]
-                        .iter()
-                        .copied()
-                };
-                summary.count(rec.op, codes(&rec.error_codes), codes(&rec.warning_codes));
             }
         }
         for chunk in chunks {
@@ -593,8 +590,8 @@ fn write(
             last_report = Instant::now();
         }
     }
-    if let Err(e) = sink.finish(&summary) {
-        return Err(JobError::io(ErrorKind::Output, "cannot write output", &e));
+    match sink.finish(&summary) {
+        Ok(()) => Ok(summary),
+        Err(e) => Err(JobError::sink(&e)),
     }
-    Ok(summary)
 }

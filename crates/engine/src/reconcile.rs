@@ -75,15 +75,14 @@ impl Reconciler {
         let start = chunk.buf.len() as u32;
         write_findings(&mut chunk.buf, self.findings.errors());
         let errors = start..chunk.buf.len() as u32;
-        let cstart = chunk.codes.len() as u32;
-        chunk.codes.extend(self.findings.errors().map(|e| e.code));
+        let list = chunk.push_entries(self.findings.errors());
         let rec = &mut chunk.recs[r];
         rec.op = Op::Error;
         rec.matched = None;
         rec.user = user;
         rec.errors = errors;
         rec.warnings = 0..0;
-        rec.warning_codes = 0..0;
-        rec.error_codes = cstart..chunk.codes.len() as u32;
+        rec.warning_list = 0..0;
+        rec.error_list = list;
     }
 }

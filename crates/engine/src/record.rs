@@ -11,11 +11,11 @@ use crate::doc::{Kind, Value};
 use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_minified, write_str};
 use crate::emit::merge::write_merged;
 use crate::existing::{self, Existing, UPSERTABLE, Verdict};
-use crate::finding::{Code, FindingRef, Findings};
+use crate::finding::{Code, Finding, Findings};
 use crate::keys::{self, MatchOn};
 pub use crate::keys::{KeyKind, lower_into};
 use crate::parse::{MAX_RECORD_BYTES, Parsed, Parser, Unparsable};
-use crate::sink::Op;
+use crate::sink::{Entry, Findings as FindingList, Op};
 use crate::validate;
 
 /// Bytes of an unparsable record that its error line quotes.
@@ -33,10 +33,11 @@ pub struct Rec {
     pub excerpt: Option<Range<u32>>,
     pub errors: Range<u32>,
     pub warnings: Range<u32>,
-    pub error_codes: Range<u32>,
-    pub warning_codes: Range<u32>,
-    /// Identity keys (lower-cased, prefixed) in the chunk's key arena, by [`KeyKind`]; only
-    /// for records without a schema error.
+    /// The errors and warnings as values: ranges into the chunk's `entries`.
+    pub error_list: Range<u32>,
+    pub warning_list: Range<u32>,
+    /// Identity keys (lower-cased, prefixed) in the chunk's key arena, by [`KeyKind`]; for
+    /// every object record, though only those of `schema_ok` records take part in matching.
     pub keys: [Option<Range<u32>>; 4],
     pub schema_ok: bool,
     /// For an update: the matched user's id (in `buf`) and the key that matched.
@@ -48,7 +49,9 @@ pub struct Rec {
 pub struct Chunk {
     pub buf: Vec<u8>,
     pub keys: Vec<u8>,
-    pub codes: Vec<Code>,
+    /// The findings as values, their paths and messages in `text`.
+    pub entries: Vec<Entry>,
+    pub text: String,
     pub recs: Vec<Rec>,
 }
 
@@ -57,7 +60,8 @@ impl Chunk {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.keys.clear();
-        self.codes.clear();
+        self.entries.clear();
+        self.text.clear();
         self.recs.clear();
     }
 
@@ -67,6 +71,36 @@ impl Chunk {
 
     pub fn key(&self, r: &Range<u32>) -> &[u8] {
         &self.keys[r.start as usize..r.end as usize]
+    }
+
+    /// A record's errors or warnings: `json` in `buf`, `list` in `entries`.
+    pub fn findings(&self, json: &Range<u32>, list: &Range<u32>) -> FindingList<'_> {
+        FindingList::new(
+            self.slice(json),
+            &self.entries[list.start as usize..list.end as usize],
+            &self.text,
+        )
+    }
+
+    /// Appends findings as values; returns their range in `entries`.
+    pub fn push_entries<'f>(&mut self, list: impl Iterator<Item = Finding<'f>>) -> Range<u32> {
+        let start = self.entries.len() as u32;
+        for f in list {
+            let path = f.path.map(|p| {
+                let s = self.text.len() as u32;
+                self.text.push_str(p);
+                s..self.text.len() as u32
+            });
+            let s = self.text.len() as u32;
+            self.text.push_str(f.message);
+            let message = s..self.text.len() as u32;
+            self.entries.push(Entry {
+                code: f.code,
+                path,
+                message,
+            });
+        }
+        start..self.entries.len() as u32
     }
 }
 
@@ -140,8 +174,8 @@ impl Worker {
             excerpt: None,
             errors: 0..0,
             warnings: 0..0,
-            error_codes: 0..0,
-            warning_codes: 0..0,
+            error_list: 0..0,
+            warning_list: 0..0,
             keys: [None, None, None, None],
             schema_ok: false,
             matched: None,
@@ -230,13 +264,6 @@ fn object(
     let findings = &mut *ctx.findings;
     let root = p.root();
     let id = validate::validate(root, raw.len(), findings, ctx.path);
-    if findings.has_errors() {
-        findings.clear_warnings();
-        rec.user = push(chunk, |b| write_masked(b, raw));
-        write_errors(findings, rec, chunk);
-        return;
-    }
-    rec.schema_ok = true;
     for (kind, value) in [
         (KeyKind::Email, id.email),
         (KeyKind::UserId, id.user_id),
@@ -247,6 +274,13 @@ fn object(
             rec.keys[kind as usize] = Some(push_key(chunk, |k| keys::form_supplied(kind, s, k)));
         }
     }
+    if findings.has_errors() {
+        findings.clear_warnings();
+        rec.user = push(chunk, |b| write_masked(b, raw));
+        write_errors(findings, rec, chunk);
+        return;
+    }
+    rec.schema_ok = true;
     let verdict = match &opts.existing {
         None => Verdict::Insert,
         Some(ex) => {
@@ -289,9 +323,7 @@ fn object(
     }
     if findings.has_warnings() {
         rec.warnings = push(chunk, |b| write_findings(b, findings.warnings()));
-        let start = chunk.codes.len() as u32;
-        chunk.codes.extend(findings.warnings().map(|w| w.code));
-        rec.warning_codes = start..chunk.codes.len() as u32;
+        rec.warning_list = chunk.push_entries(findings.warnings());
     }
 }
 
@@ -310,13 +342,11 @@ fn push_key(chunk: &mut Chunk, f: impl FnOnce(&mut Vec<u8>)) -> Range<u32> {
 fn write_errors(findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
     rec.op = Op::Error;
     rec.errors = push(chunk, |b| write_findings(b, findings.errors()));
-    let start = chunk.codes.len() as u32;
-    chunk.codes.extend(findings.errors().map(|e| e.code));
-    rec.error_codes = start..chunk.codes.len() as u32;
+    rec.error_list = chunk.push_entries(findings.errors());
 }
 
 /// `[{"code":..,"message":..,"path":..},...]`; `path` is left out for path-less errors.
-pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = FindingRef<'a>>) {
+pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = Finding<'a>>) {
     b.push(b'[');
     for (i, f) in list.enumerate() {
         if i > 0 {

@@ -558,8 +558,8 @@ async fn users_by_email(
             Some("invalid_query_string"),
         );
     };
-    let mut email = email.clone();
-    user_import::snapshot::lower_in_place(&mut email);
+    // JavaScript's toLowerCase, as the engine lower-cases identity keys.
+    let email = email.to_lowercase();
     match with_store(&state, move |s| s.users_by_email(&email)).await {
         Ok(users) => {
             let list: Vec<String> = users.iter().map(user_json).collect();

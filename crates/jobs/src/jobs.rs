@@ -22,10 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use user_import::raw;
 use user_import::{
-    Builder, ExportSource, JobError, MatchOn, Record, Sink, Snapshot, SnapshotOptions, Status,
-    Summary,
+    Builder, ExportSource, Flow, JobError, MatchOn, Record, Sink, SinkError, SinkResult, Snapshot,
+    SnapshotOptions, Status, Summary,
 };
 
 use crate::ids;
@@ -335,7 +334,6 @@ pub fn human(d: Duration) -> String {
 pub struct PlanSink<'c> {
     pub plan: Plan,
     cancel: &'c AtomicBool,
-    scratch: String,
 }
 
 impl<'c> PlanSink<'c> {
@@ -343,20 +341,12 @@ impl<'c> PlanSink<'c> {
         PlanSink {
             plan: Plan::default(),
             cancel,
-            scratch: String::new(),
         }
     }
 
-    fn check(&self) -> io::Result<()> {
-        if self.cancel.load(Ordering::Relaxed) {
-            return Err(io::Error::other("the job was stopped"));
-        }
-        Ok(())
-    }
-
-    fn field(&mut self, user: &[u8], name: &str) -> Option<String> {
-        let r = raw::member(user, name)?;
-        raw::decode_str(&user[r], &mut self.scratch).then(|| self.scratch.clone())
+    /// A stopped job takes no more records: the engine ends the run cleanly.
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
     }
 }
 
@@ -364,13 +354,17 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The store's user records come from the engine's values (identity keys, matched user,
+/// rendered JSON), never from parsing the rendered user again.
 impl Sink for PlanSink<'_> {
-    fn insert(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.check()?;
-        let email = self.field(r.user, "email");
-        let username = self.field(r.user, "username");
-        let (user_id, doc) = match self.field(r.user, "user_id") {
-            Some(id) => (id, text(r.user)),
+    fn insert(&mut self, r: &Record<'_>) -> SinkResult {
+        if self.stopped() {
+            return Ok(Flow::Stop);
+        }
+        let email = r.keys.email().map(str::to_owned);
+        let username = r.keys.username().map(str::to_owned);
+        let (user_id, doc) = match r.keys.user_id() {
+            Some(id) => (id.to_owned(), text(r.user)),
             None => {
                 // Auth0 gives a user without an id one of its own.
                 let id = ids::user_id();
@@ -391,26 +385,31 @@ impl Sink for PlanSink<'_> {
             username,
             doc,
         });
-        Ok(())
+        Ok(Flow::Continue)
     }
 
-    fn update(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.check()?;
-        let Some((user_id, _key)) = r.matched else {
-            return Err(io::Error::other("an update without its matched user"));
+    fn update(&mut self, r: &Record<'_>) -> SinkResult {
+        if self.stopped() {
+            return Ok(Flow::Stop);
+        }
+        let Some(m) = r.matched else {
+            return Err(SinkError::new("an update without its matched user"));
         };
         self.plan.updates.push(UserUpdate {
-            user_id: user_id.to_owned(),
+            user_id: m.user_id.to_owned(),
             attributes: text(r.user),
         });
-        Ok(())
+        Ok(Flow::Continue)
     }
 
-    fn error(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.check()?;
+    fn error(&mut self, r: &Record<'_>) -> SinkResult {
+        if self.stopped() {
+            return Ok(Flow::Stop);
+        }
         // The errors endpoint's element: the user as supplied, secrets masked by the
         // engine; for a record that is not an object, its excerpt.
-        let mut entry = Vec::with_capacity(r.user.len() + r.errors.len() + 24);
+        let errors = r.errors.json();
+        let mut entry = Vec::with_capacity(r.user.len() + errors.len() + 24);
         entry.extend_from_slice(b"{\"user\":");
         entry.extend_from_slice(r.user);
         if let Some(raw) = r.raw_excerpt {
@@ -418,14 +417,10 @@ impl Sink for PlanSink<'_> {
             entry.extend_from_slice(raw);
         }
         entry.extend_from_slice(b",\"errors\":");
-        entry.extend_from_slice(r.errors);
+        entry.extend_from_slice(errors);
         entry.push(b'}');
         self.plan.errors.push((r.index, text(&entry)));
-        Ok(())
-    }
-
-    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
-        Ok(())
+        Ok(Flow::Continue)
     }
 }
 
@@ -470,11 +465,11 @@ mod tests {
         let cancel = AtomicBool::new(true);
         let mut sink = PlanSink::new(&cancel);
         let engine = Builder::new().threads(1).build().unwrap();
-        assert!(
-            engine
-                .run_bytes(br#"[{"email":"a@x.co"}]"#, &mut sink)
-                .is_err()
-        );
+        let summary = engine
+            .run_bytes(br#"[{"email":"a@x.co"},{"email":"b@x.co"}]"#, &mut sink)
+            .unwrap();
+        assert_eq!(summary.status, Status::Stopped);
+        assert_eq!(summary.total, 1);
         assert!(sink.plan.inserts.is_empty());
     }
 

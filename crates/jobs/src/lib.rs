@@ -27,6 +27,12 @@ use std::time::Duration;
 use self::jobs::{Options, Runner};
 use self::store::Store;
 
+/// What benches reach into. Not part of the API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::jobs::PlanSink;
+}
+
 /// The connection created on a first start without `--connection`.
 pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 

@@ -2,8 +2,8 @@
 //! numbers stay exactly as written (`1.50`, `1e400`, 30-digit integers), which a round trip
 //! through a JSON library would not promise.
 
-use user_import::emit::json::write_str;
-use user_import::raw;
+use user_import::json as raw;
+use user_import::json::write_str;
 
 /// `doc` (a JSON object) with the members named in `drop` left out, each member named in
 /// `set` given that raw value (in place if present, appended otherwise, in `set`'s order).

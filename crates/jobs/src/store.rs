@@ -568,7 +568,7 @@ fn export_line(out: &mut Vec<u8>, doc: &str, connection: &str) {
         out.push(b',');
     }
     out.extend_from_slice(b"\"identities\":[{\"connection\":");
-    user_import::emit::json::write_str(out, connection);
+    user_import::json::write_str(out, connection);
     out.extend_from_slice(b",\"provider\":\"auth0\"}]}\n");
 }
 

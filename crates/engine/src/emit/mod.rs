@@ -5,4 +5,4 @@ pub mod json;
 pub mod merge;
 mod wire;
 
-pub use wire::{NdjsonSink, write_summary};
+pub use wire::{NdjsonSink, WriteDebug, write_summary};

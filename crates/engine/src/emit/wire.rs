@@ -15,10 +15,10 @@
 //! (`--failed-out`): the failed records' original bytes as one JSON array. Summary
 //! (`--summary`): see [`write_summary`].
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use super::json::write_str;
-use crate::sink::{Record, Sink, Status, Summary};
+use crate::sink::{Flow, Record, Sink, SinkError, SinkResult, Status, Summary};
 
 /// The command line's sink: the operations stream plus the optional side files.
 #[derive(Debug)]
@@ -85,36 +85,37 @@ impl<W: Write> NdjsonSink<W> {
             .extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
     }
 
-    fn tail(&mut self, r: &Record<'_>) -> io::Result<()> {
+    fn tail(&mut self, r: &Record<'_>) -> SinkResult {
         self.line.extend_from_slice(b",\"user\":");
         self.line.extend_from_slice(r.user);
         if !r.warnings.is_empty() {
             self.line.extend_from_slice(b",\"warnings\":");
-            self.line.extend_from_slice(r.warnings);
+            self.line.extend_from_slice(r.warnings.json());
         }
         self.line.extend_from_slice(b"}\n");
-        self.out.write_all(&self.line)
+        self.out.write_all(&self.line)?;
+        Ok(Flow::Continue)
     }
 }
 
 impl<W: Write> Sink for NdjsonSink<W> {
-    fn insert(&mut self, r: &Record<'_>) -> io::Result<()> {
+    fn insert(&mut self, r: &Record<'_>) -> SinkResult {
         self.head("insert", r.index);
         self.tail(r)
     }
 
-    fn update(&mut self, r: &Record<'_>) -> io::Result<()> {
+    fn update(&mut self, r: &Record<'_>) -> SinkResult {
         self.head("update", r.index);
-        if let Some((user_id, key)) = r.matched {
+        if let Some(m) = r.matched {
             self.line.extend_from_slice(b",\"user_id\":");
-            write_str(&mut self.line, user_id);
+            write_str(&mut self.line, m.user_id);
             self.line.extend_from_slice(b",\"match\":");
-            write_str(&mut self.line, key);
+            write_str(&mut self.line, m.on.name());
         }
         self.tail(r)
     }
 
-    fn error(&mut self, r: &Record<'_>) -> io::Result<()> {
+    fn error(&mut self, r: &Record<'_>) -> SinkResult {
         self.head("error", r.index);
         self.line.extend_from_slice(b",\"user\":");
         self.line.extend_from_slice(r.user);
@@ -123,7 +124,7 @@ impl<W: Write> Sink for NdjsonSink<W> {
             self.line.extend_from_slice(raw);
         }
         self.line.extend_from_slice(b",\"errors\":");
-        self.line.extend_from_slice(r.errors);
+        self.line.extend_from_slice(r.errors.json());
         self.line.extend_from_slice(b"}\n");
         self.out.write_all(&self.line)?;
         if let Some(w) = self.errors.as_mut() {
@@ -131,7 +132,7 @@ impl<W: Write> Sink for NdjsonSink<W> {
             self.line.extend_from_slice(b"{\"user\":");
             self.line.extend_from_slice(r.user);
             self.line.extend_from_slice(b",\"errors\":");
-            self.line.extend_from_slice(r.errors);
+            self.line.extend_from_slice(r.errors.json());
             self.line.extend_from_slice(b",\"index\":");
             self.line
                 .extend_from_slice(itoa::Buffer::new().format(r.index).as_bytes());
@@ -147,10 +148,10 @@ impl<W: Write> Sink for NdjsonSink<W> {
             w.write_all(original)?;
             self.failed_count += 1;
         }
-        Ok(())
+        Ok(Flow::Continue)
     }
 
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn finish(&mut self, summary: &Summary) -> Result<(), SinkError> {
         self.out.flush()?;
         if let Some(w) = self.errors.as_mut() {
             w.flush()?;
@@ -182,6 +183,7 @@ pub fn write_summary(out: &mut Vec<u8>, s: &Summary) {
     out.extend_from_slice(b"{\"status\":");
     match &s.status {
         Status::Completed => out.extend_from_slice(b"\"completed\""),
+        Status::Stopped => out.extend_from_slice(b"\"stopped\""),
         Status::Failed(reason) => {
             out.extend_from_slice(b"\"failed\",\"reason\":");
             write_str(out, reason);

@@ -831,7 +831,7 @@ mod tests {
         let mut again = Findings::new();
         check_custom_password_hash_for_test(v, &mut again);
         assert_eq!(out.errors().len(), again.errors().len());
-        let list = |it: &mut dyn Iterator<Item = crate::finding::FindingRef<'_>>| {
+        let list = |it: &mut dyn Iterator<Item = crate::finding::Finding<'_>>| {
             it.map(|f| {
                 (
                     f.code,

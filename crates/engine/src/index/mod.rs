@@ -359,10 +359,6 @@ impl HolderIndex {
         self.shards.iter().map(HashTable::len).sum()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Bytes allocated by the tables.
     pub fn allocated_bytes(&self) -> usize {
         self.shards.iter().map(HashTable::allocation_size).sum()

@@ -6,7 +6,7 @@
 //! Only the matched records' bytes are kept.
 
 use std::collections::HashMap;
-use std::io;
+
 use std::path::Path;
 
 use crate::doc::{Kind, Value};
@@ -14,7 +14,7 @@ use crate::error::{ErrorKind, JobError};
 use crate::keys::lower_into;
 use crate::parse::Parser;
 use crate::raw;
-use crate::sink::{Record, Sink, Summary};
+use crate::sink::{Flow, Record, Sink, SinkResult};
 
 /// How a canary names its user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,8 +135,6 @@ pub struct Finder {
     by_email: HashMap<String, Vec<usize>>,
     by_id: HashMap<String, Vec<usize>>,
     found: Vec<Option<Found>>,
-    parser: Parser,
-    scratch: Vec<u8>,
 }
 
 impl Finder {
@@ -162,8 +160,6 @@ impl Finder {
             by_email,
             by_id,
             found: vec![None; canaries.len()],
-            parser: Parser::without_spans(),
-            scratch: Vec::new(),
         }
     }
 
@@ -172,33 +168,24 @@ impl Finder {
         self.found
     }
 
+    /// Matches a record's identity keys (formed by the engine: the email lower-cased, the
+    /// `user_id` with its `auth0|` prefix) against the canaries; no second parse.
     fn look(&mut self, r: &Record<'_>) {
         let Some(raw) = r.original else { return };
-        let (by_email, by_id, scratch) = (&self.by_email, &self.by_id, &mut self.scratch);
         let mut hits: Vec<usize> = Vec::new();
-        self.parser.parse(raw, |parsed| {
-            let Ok(p) = parsed else { return };
-            let root = Value::root(p.tape);
-            if let Some(email) = root.get("email").and_then(|v| v.as_str())
-                && !by_email.is_empty()
-            {
-                scratch.clear();
-                lower_into(scratch, email);
-                if let Some(list) = std::str::from_utf8(scratch)
-                    .ok()
-                    .and_then(|e| by_email.get(e))
-                {
-                    hits.extend(list);
-                }
-            }
-            if let Some(list) = root
-                .get("user_id")
-                .and_then(|v| v.as_str())
-                .and_then(|id| by_id.get(id))
-            {
-                hits.extend(list);
-            }
-        });
+        if let Some(list) = r.keys.email().and_then(|e| self.by_email.get(e)) {
+            hits.extend(list);
+        }
+        // The key is "auth0|" + the id as supplied; canaries are indexed by the id as
+        // supplied (and bare).
+        if let Some(list) = r
+            .keys
+            .user_id()
+            .and_then(|k| k.strip_prefix("auth0|"))
+            .and_then(|id| self.by_id.get(id))
+        {
+            hits.extend(list);
+        }
         for i in hits {
             if self.found[i].is_none() {
                 self.found[i] = Some(Found {
@@ -211,23 +198,9 @@ impl Finder {
 }
 
 impl Sink for Finder {
-    fn insert(&mut self, r: &Record<'_>) -> io::Result<()> {
+    fn record(&mut self, r: &Record<'_>) -> SinkResult {
         self.look(r);
-        Ok(())
-    }
-
-    fn update(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.look(r);
-        Ok(())
-    }
-
-    fn error(&mut self, r: &Record<'_>) -> io::Result<()> {
-        self.look(r);
-        Ok(())
-    }
-
-    fn finish(&mut self, _: &Summary) -> io::Result<()> {
-        Ok(())
+        Ok(Flow::Continue)
     }
 }
 
