@@ -56,6 +56,7 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// A builder with every option at its default, as each setter below states.
     pub fn new() -> Self {
         Self::default()
     }
@@ -122,6 +123,12 @@ impl Builder {
         self
     }
 
+    /// Starts the engine's worker pool and freezes the options. Build once, then run any
+    /// number of inputs through the same [`Engine`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] when the worker threads cannot be started.
     pub fn build(self) -> Result<Engine, JobError> {
         let pool = thread_pool(self.threads, "user-import")?;
         Ok(Engine { cfg: self, pool })
@@ -146,7 +153,9 @@ pub(crate) fn thread_pool(
         })
 }
 
-/// A configured, immutable engine. See [`crate::pipeline`] for how it runs.
+/// A configured, immutable engine, made by [`Builder::build`]. It owns its worker pool and
+/// runs any number of jobs ([`Engine::run_path`], [`Engine::run_reader`],
+/// [`Engine::run_bytes`]); [the crate docs](crate#the-pipeline) say how a job runs.
 #[derive(Debug)]
 pub struct Engine {
     pub(crate) cfg: Builder,

@@ -17,15 +17,22 @@ pub use simd_json::{Node, StaticNode};
 /// The JSON type of a value, named as the error messages name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// `{...}`.
     Object,
+    /// `[...]`.
     Array,
+    /// `"..."`.
     String,
+    /// Any JSON number.
     Number,
+    /// `true` or `false`.
     Boolean,
+    /// `null`.
     Null,
 }
 
 impl Kind {
+    /// The name the messages use: `object`, `array`, `string`, `number`, `boolean`, `null`.
     pub const fn name(self) -> &'static str {
         match self {
             Kind::Object => "object",
@@ -98,6 +105,7 @@ impl<'t, 'a> Value<'t, 'a> {
         self.idx
     }
 
+    /// The value's JSON type.
     pub fn kind(&self) -> Kind {
         match self.node() {
             Node::Object { .. } => Kind::Object,
@@ -117,6 +125,7 @@ impl<'t, 'a> Value<'t, 'a> {
         }
     }
 
+    /// The decoded string, if the value is a string.
     pub fn as_str(&self) -> Option<&'a str> {
         match self.node() {
             Node::String(s) => Some(s),
@@ -124,6 +133,7 @@ impl<'t, 'a> Value<'t, 'a> {
         }
     }
 
+    /// The boolean, if the value is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self.node() {
             Node::Static(StaticNode::Bool(b)) => Some(b),
@@ -163,6 +173,7 @@ impl<'t, 'a> Value<'t, 'a> {
         }
     }
 
+    /// Whether [`Value::len`] is 0.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

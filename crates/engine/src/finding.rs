@@ -5,44 +5,86 @@ use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-/// A stable code for an error or a warning (SPEC section 7).
+/// A stable code for an error or a warning (SPEC section 7), written on the wire by
+/// [`Code::as_str`] (`OBJECT_REQUIRED`).
+///
+/// An error means Auth0 would reject the record: it is counted in `failed` and not imported.
+/// A warning means Auth0 would accept the record but it will hurt later; the record is still
+/// imported, unless the engine denies warnings ([`Code::WarningDenied`]). Auth0 itself
+/// reports no warnings: every warning code is ours. Auth0's `ANY_OF_MISSING`,
+/// `CONNECTION_NOT_FOUND`, `MAXIMUM` and `MFA_FACTORS_FAILED` have no variant, because no
+/// rule produces them; the enum is `#[non_exhaustive]` so that codes can be added.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Code {
-    // Auth0's documented codes.
+    // Auth0's documented codes: errors.
+    /// Error (Auth0): an array has too many items (`mfa_factors` holds at most 10).
     ArrayLengthLong,
+    /// Error (Auth0): an array has too few items (`mfa_factors` needs at least 1).
     ArrayLengthShort,
+    /// Error (Auth0): a key held by another existing user, or an update that cannot apply.
     Conflict,
+    /// Error (Auth0): matching on `user_id`, the email belongs to another existing user.
     ConflictEmail,
+    /// Error (Auth0): the username belongs to another existing user.
     ConflictUsername,
+    /// Error (Auth0): a key an earlier record took, or an existing user's email or `user_id`.
     DuplicatedUser,
+    /// Error (Auth0): a value outside its list, e.g. an unknown hash `algorithm` or encoding.
     EnumMismatch,
+    /// Error (Auth0): not an email (SPEC 2.2), a username that is one, a `cost` not a power of 2.
     Format,
+    /// Error (Auth0): a value of the wrong JSON type (`null` too), or a record not an object.
     InvalidType,
+    /// Error (Auth0): a string longer than its maximum, in Unicode scalar values.
     MaxLength,
+    /// Error (Auth0): a string shorter than its minimum (an empty `user_id` or `username`).
     MinLength,
+    /// Error (Auth0): a number below its minimum (`keylen`, `cost`, `blockSize`, ...).
     Minimum,
+    /// Error (Auth0): a forbidden property: an `app_metadata` key, both hashes, an unwanted salt.
     NotPassed,
+    /// Error (Auth0): a required property is missing; the path names it.
     ObjectRequired,
+    /// Error (Auth0): a string does not match its pattern; the message never quotes a secret.
     Pattern,
-    // Ours, for cases Auth0 names no code for.
+    // Ours, for cases Auth0 names no code for: errors.
+    /// Error (ours): a property the schema does not know; the path names it.
     ObjectAdditionalProperties,
+    /// Error (ours): an `mfa_factors` item with more than one key.
     ObjectPropertiesMaximum,
+    /// Error (ours): an `mfa_factors` item with no key.
     ObjectPropertiesMinimum,
+    /// Error (ours): not JSON (an NDJSON line), invalid UTF-8, or an unpaired surrogate.
     InvalidJson,
+    /// Error (ours): the record nests deeper than 64 levels.
     MaxDepth,
+    /// Error (ours): the record is larger than 1 MiB (1,048,576 bytes).
     MaxSize,
+    /// Error (ours): a warning denied by [`Builder::deny_warnings`]; the message names its code.
+    ///
+    /// [`Builder::deny_warnings`]: crate::Builder::deny_warnings
     WarningDenied,
-    // Warnings.
+    // Warnings (all ours).
+    /// Warning: a key repeated in one object; the last value wins, as in Auth0's JSON.parse.
     DuplicateProperty,
+    /// Warning: the `user_id` already starts with `auth0|`, so Auth0 stores the prefix twice.
     DoublePrefix,
+    /// Warning: an insert with no password hash; the user must reset the password to log in.
     NoPassword,
+    /// Warning: a hash, salt or key is not valid hex or base64; no password will verify.
     HashNotDecodable,
+    /// Warning: the decoded hash is not the algorithm's length; no password will verify.
     HashLengthMismatch,
+    /// Warning: the hash's cost is so high that a login could time out.
     HashCostExcessive,
+    /// Warning: an update leaves out a supplied attribute that Auth0 does not update.
     NotUpsertable,
+    /// Warning: `picture` is not an absolute http(s) URL.
     PictureNotUrl,
+    /// Warning: the record is larger than 10 KB (10,240 bytes); Auth0 flags such profiles.
     ProfileTooLarge,
+    /// Warning: metadata cannot be merged, because the export lacks the user's object.
     MetadataNotInSnapshot,
 }
 
@@ -176,10 +218,12 @@ pub struct Finding<'a> {
 }
 
 impl Findings {
+    /// An empty collection; it allocates on its first finding.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Empties it for the next record, keeping its capacity.
     pub fn clear(&mut self) {
         if !self.seen.is_empty() {
             self.seen = HashSet::new();
@@ -189,10 +233,12 @@ impl Findings {
         self.text.clear();
     }
 
+    /// Whether any error was recorded.
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
 
+    /// Whether any warning is kept.
     pub fn has_warnings(&self) -> bool {
         !self.warnings.is_empty()
     }
@@ -287,10 +333,12 @@ impl Findings {
         self.warnings.clear();
     }
 
+    /// The errors, in the order they were recorded.
     pub fn errors(&self) -> impl ExactSizeIterator<Item = Finding<'_>> + '_ {
         self.errors.iter().map(|f| self.resolve(f))
     }
 
+    /// The warnings, in the order they were recorded.
     pub fn warnings(&self) -> impl ExactSizeIterator<Item = Finding<'_>> + '_ {
         self.warnings.iter().map(|f| self.resolve(f))
     }

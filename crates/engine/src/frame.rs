@@ -21,8 +21,12 @@ use std::fmt;
 /// bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Position {
+    /// Bytes before this point, counted from the start of the input.
     pub byte: u64,
+    /// The line: 1 plus the `\n` bytes before this point.
     pub line: u64,
+    /// The column: 1 plus the bytes between the line's start and this point (bytes, not
+    /// characters: an `é` counts 2).
     pub column: u64,
 }
 
@@ -39,16 +43,22 @@ impl fmt::Display for Position {
 /// The shape of the users file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// One JSON array of user objects, what Auth0 accepts; a syntax error fails the job.
     Array,
+    /// One JSON value a line, what Auth0 exports; a bad line fails only its record.
     Ndjson,
 }
 
 /// One framed record: its absolute byte range, its first line and its 0-based index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
+    /// Offset of the record's first byte.
     pub start: u64,
+    /// Offset just past its last byte.
     pub end: u64,
+    /// The line it starts on, from 1.
     pub line: u64,
+    /// Records before it.
     pub index: u64,
 }
 
@@ -241,6 +251,7 @@ impl Default for Framer {
 }
 
 impl Framer {
+    /// A framer at the start of an input whose format it has not seen yet.
     pub fn new() -> Self {
         Framer {
             outer: Outer::Start { bom: 0 },

@@ -6,13 +6,18 @@
 /// The identity keys of SPEC 5.1, in the order conflicts are reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyKind {
+    /// `email`, lower-cased as JavaScript's `toLowerCase` does (full Unicode).
     Email = 0,
+    /// `user_id` as Auth0 stores it: `auth0|` and the supplied id (an export's id as is).
     UserId = 1,
+    /// `username`, lower-cased as emails are.
     Username = 2,
+    /// `phone_number`, exactly as written.
     Phone = 3,
 }
 
 impl KeyKind {
+    /// Every kind, in the order conflicts are reported.
     pub const ALL: [KeyKind; 4] = [
         KeyKind::Email,
         KeyKind::UserId,
@@ -20,6 +25,8 @@ impl KeyKind {
         KeyKind::Phone,
     ];
 
+    /// The record's property that holds the key, which is also the path of its errors:
+    /// `email`, `user_id`, `username`, `phone_number`.
     pub const fn field(self) -> &'static str {
         match self {
             KeyKind::Email => "email",
@@ -33,12 +40,15 @@ impl KeyKind {
 /// Which key finds the existing user to update (`--match-on`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum MatchOn {
+    /// Match on the email, Auth0's default.
     #[default]
     Email,
+    /// Match on the `user_id` (Auth0's tenant flag for it).
     UserId,
 }
 
 impl MatchOn {
+    /// The identity key it matches on.
     pub const fn kind(self) -> KeyKind {
         match self {
             MatchOn::Email => KeyKind::Email,

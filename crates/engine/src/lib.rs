@@ -50,10 +50,11 @@
 //! the same for any number of threads. A job that cannot go on (a malformed array, an
 //! unreadable file) ends with a [`JobError`] that names its position and never quotes input.
 //!
-//! Beside the engine: [`convert`] turns a user export into an import file, the [`json`]
+//! Beside the engine: [`convert`](fn@convert) turns a user export into an import file, the [`json`]
 //! helpers serve sinks that rewrite records, and (feature `verify`) `verify` proves canary
 //! passwords against their hashes by computing them.
 
+#![warn(missing_docs)]
 // Tests may unwrap: a panic there is a failed test, not a crash in front of a user.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -65,6 +66,9 @@ mod error;
 mod existing;
 mod finding;
 mod frame;
+// Being rewritten on its own branch; its docs come with the rewrite. Drop this `allow` when
+// it lands (issue 14), so that `missing_docs` covers it too.
+#[allow(missing_docs)]
 mod hash;
 mod index;
 mod input;
@@ -78,7 +82,9 @@ mod record;
 mod sink;
 mod snapshot;
 mod validate;
+// As `hash`: being rewritten, its docs come with the rewrite; drop the `allow` then.
 #[cfg(feature = "verify")]
+#[allow(missing_docs)]
 pub mod verify;
 
 // Before a job: the existing users.
@@ -103,10 +109,11 @@ pub use convert::{ConvertOptions, ConvertReport, convert};
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
-/// What benches, tests and fuzzing reach into. Not part of the API: it changes without notice.
+/// What benches, tests, fuzzing and the binary's hidden `parse-only` command reach into. Not
+/// part of the API: it changes without notice.
 #[doc(hidden)]
 pub mod internals {
-    /// [`crate::doc`]: the tape view with JSON.parse's repeated-key rule.
+    /// The tape view with JSON.parse's repeated-key rule.
     pub mod doc {
         pub use crate::doc::{Kind, Value};
     }
@@ -132,7 +139,7 @@ pub mod internals {
     }
     /// Identity keys.
     pub mod keys {
-        pub use crate::keys::{KeyKind, lower_in_place, lower_into};
+        pub use crate::keys::lower_into;
     }
     /// The parse stage.
     pub mod parse {

@@ -135,6 +135,7 @@ impl Default for Parser {
 }
 
 impl Parser {
+    /// A parser with empty buffers, which grow on first use.
     pub fn new() -> Self {
         Parser {
             input: Vec::new(),

@@ -114,6 +114,7 @@ impl Engine {
 /// What a parse-only pass saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseOnly {
+    /// Records framed.
     pub records: u64,
     /// Records that parsed (as JSON of any kind).
     pub parsed: u64,

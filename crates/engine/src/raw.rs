@@ -78,6 +78,10 @@ pub fn members(raw: &[u8]) -> Members<'_> {
     }
 }
 
+/// The members of a JSON object, from [`members`]: each key's literal (without its quotes,
+/// escapes not decoded; [`key_is`] compares one) and its value's byte range in the object's
+/// bytes. Every member comes, repeated keys included, in input order; [`member`] finds the
+/// one JSON.parse keeps.
 #[derive(Clone, Debug)]
 pub struct Members<'r> {
     raw: &'r [u8],

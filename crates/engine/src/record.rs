@@ -107,6 +107,7 @@ impl Chunk {
 /// What the engine is asked to decide, beyond the rules themselves.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RecordOptions<'s> {
+    /// Turn warnings into `WARNING_DENIED` errors.
     pub deny_warnings: bool,
     /// The existing users, when the job has any (SPEC 5.3, 5.4).
     pub existing: Option<Existing<'s>>,
@@ -115,7 +116,9 @@ pub struct RecordOptions<'s> {
 /// A record to process: its bytes in the batch data and its position.
 #[derive(Clone, Debug)]
 pub struct Input {
+    /// The record's 0-based index in the input.
     pub index: u64,
+    /// Its bytes' range in the batch data.
     pub raw: Range<usize>,
     /// False when only a prefix of the record was kept (it was over the size limit).
     pub complete: bool,
@@ -133,6 +136,7 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// A worker with empty buffers.
     pub fn new() -> Self {
         Self::default()
     }

@@ -332,11 +332,13 @@ pub fn human(d: Duration) -> String {
 /// record to exactly one of `insert`, `update`, `error`, in input order.
 #[derive(Debug)]
 pub struct PlanSink<'c> {
+    /// What the job would write, collected so far.
     pub plan: Plan,
     cancel: &'c AtomicBool,
 }
 
 impl<'c> PlanSink<'c> {
+    /// An empty plan; once `cancel` is set, the sink stops the run.
     pub fn new(cancel: &'c AtomicBool) -> Self {
         PlanSink {
             plan: Plan::default(),

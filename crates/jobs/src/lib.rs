@@ -4,12 +4,16 @@
 //! It embeds the engine exactly as a third party would, through the library's public API
 //! and its [`user_import::Sink`]: this front end lives in the binary, not the library.
 //!
-//! - [`store`]: the SQLite file, its versioned migrations, users, jobs, failed entries;
-//! - [`jobs`]: the job runner (two slots, a thread per job, commit, watchdog, recovery);
-//! - [`http`]: the routes, the bearer token and Auth0's error bodies;
-//! - [`ids`]: Auth0-shaped ids and timestamps;
-//! - [`object`]: editing stored users' JSON byte for byte.
+//! The public surface is [`serve`], its [`Config`] and [`parse_duration`]. Inside (private
+//! modules, named here to find one's way in the source):
+//!
+//! - `store`: the SQLite file, its versioned migrations, users, jobs, failed entries;
+//! - `jobs`: the job runner (two slots, a thread per job, commit, watchdog, recovery);
+//! - `http`: the routes, the bearer token and Auth0's error bodies;
+//! - `ids`: Auth0-shaped ids and timestamps;
+//! - `object`: editing stored users' JSON byte for byte.
 
+#![warn(missing_docs)]
 // Tests may unwrap: a panic there is a failed test, not a crash in front of a user.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -36,22 +40,44 @@ pub mod internals {
 /// The connection created on a first start without `--connection`.
 pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
+/// What [`serve`] needs: the store, the address, the token and the limits. The command line
+/// fills it from `user-import serve`'s flags and `USER_IMPORT_TOKEN`.
 #[derive(Debug)]
 pub struct Config {
+    /// The SQLite file holding connections, users, jobs and failed entries; created and
+    /// migrated to the current schema if needed.
     pub db: PathBuf,
+    /// The address to listen on. Plain HTTP: keep it on loopback or behind a TLS proxy.
     pub listen: SocketAddr,
+    /// Connections to create if they do not exist. Empty: a store with no connection at all
+    /// gets [`DEFAULT_CONNECTION`].
     pub connections: Vec<String>,
+    /// The bearer token every request must carry, compared in constant time. The server
+    /// never writes it to a log or a response, but this struct's `Debug` output shows it.
     pub token: String,
+    /// The largest users file accepted, in bytes; a larger upload gets 413, as at Auth0
+    /// (whose limit is 512,000).
     pub max_file_bytes: u64,
     /// Finished jobs older than this are deleted; `None`: kept forever.
     pub retention: Option<Duration>,
+    /// A job still pending or processing this long after it was accepted fails (Auth0: 2
+    /// hours).
     pub job_timeout: Duration,
+    /// How long every job waits before it commits: a knob for tests of concurrent jobs,
+    /// zero in normal use.
     pub job_delay: Duration,
+    /// Engine worker threads per job; 0: one per core.
     pub threads: usize,
 }
 
 /// Opens and migrates the store, fails interrupted jobs, creates connections, then serves
-/// until SIGINT or SIGTERM.
+/// until SIGINT or SIGTERM. It blocks the calling thread for the server's whole life and
+/// reports on standard error what it did at start and stop.
+///
+/// # Errors
+///
+/// A message when the store cannot be opened, migrated or prepared (interrupted jobs,
+/// connections), the runtime cannot start, the address cannot be bound, or serving fails.
 pub fn serve(config: Config) -> Result<(), String> {
     let mut store = Store::open(&config.db).map_err(|e| format!("{}: {e}", config.db.display()))?;
     let found = store
@@ -194,7 +220,12 @@ async fn sweeper(state: http::AppState, keep: Duration) {
     }
 }
 
-/// `90s`, `15m`, `24h`, `7d` (a bare number is seconds).
+/// Parses a duration as `serve`'s flags write it: `90s`, `15m`, `24h`, `7d` (a bare number
+/// is seconds). White space around it is ignored; one unit only (`1h30m` is an error).
+///
+/// # Errors
+///
+/// A message that quotes the text and names the accepted forms.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

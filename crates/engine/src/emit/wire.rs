@@ -42,6 +42,9 @@ impl std::fmt::Debug for dyn WriteDebug {
 }
 
 impl<W: Write> NdjsonSink<W> {
+    /// A sink that writes the operations stream to `out`, one line per record, and no side
+    /// file. Each line is one `write_all` and the sink flushes `out` when the job finishes:
+    /// give it a `BufWriter` over a file or a socket.
     pub fn new(out: W) -> Self {
         NdjsonSink {
             out,

@@ -75,6 +75,7 @@ impl Default for Fingerprinter {
 }
 
 impl Fingerprinter {
+    /// Two hashers with fresh random seeds.
     pub fn new() -> Self {
         Fingerprinter {
             a: foldhash::quality::RandomState::default(),
@@ -87,6 +88,7 @@ impl Fingerprinter {
         self.a.hash_one((kind as u8, key))
     }
 
+    /// The full fingerprint of a key, for the [`KeyIndex`].
     pub fn of(&self, kind: KeyKind, key: &[u8]) -> Fingerprint {
         let h = |s: &foldhash::quality::RandomState| s.hash_one((kind as u8, key));
         Fingerprint(h(&self.a), h(&self.b))
@@ -267,10 +269,12 @@ impl KeyIndex {
         self.shards[s].find(r).is_ok()
     }
 
+    /// Number of keys taken.
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| s.len as usize).sum()
     }
 
+    /// Whether no key was taken.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

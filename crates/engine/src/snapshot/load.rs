@@ -33,7 +33,12 @@ pub enum ExportSource {
     /// A file: regular files are memory-mapped, anything else (a pipe) is read into memory.
     Path(PathBuf),
     /// Bytes already in memory, with a name for messages.
-    Bytes { name: String, data: Vec<u8> },
+    Bytes {
+        /// What messages call it, in place of a file name.
+        name: String,
+        /// The export, NDJSON or a JSON array.
+        data: Vec<u8>,
+    },
 }
 
 /// How to read the exports.

@@ -5,7 +5,7 @@
 //! record (8 bytes) and its keys in a [`HolderIndex`] (8 bytes a key, plus table slack).
 //! Everything else about a user is read again from the export's bytes when a record meets
 //! that user, which is rare next to the lookups that find nobody. The bytes were validated
-//! when the snapshot was loaded ([`load`]).
+//! when the snapshot was loaded (`load.rs`).
 
 mod load;
 
@@ -75,6 +75,7 @@ impl Snapshot {
         self.offsets.len()
     }
 
+    /// Whether it has no users.
     pub fn is_empty(&self) -> bool {
         self.offsets.is_empty()
     }
