@@ -31,12 +31,23 @@ const DRAIN_LIMIT: u64 = 8 << 20;
 
 const TOO_MANY: &str = "There are 2 active import users jobs, please wait until some of them are finished and try again";
 
-#[derive(Debug)]
 pub struct Shared {
     pub store: Mutex<Store>,
     pub runner: Arc<Runner>,
     pub token: String,
     pub max_file_bytes: u64,
+}
+
+/// The token is a secret: `Debug` never shows it.
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("store", &self.store)
+            .field("runner", &self.runner)
+            .field("token", &"<redacted>")
+            .field("max_file_bytes", &self.max_file_bytes)
+            .finish()
+    }
 }
 
 pub type AppState = Arc<Shared>;

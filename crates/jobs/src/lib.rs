@@ -42,7 +42,6 @@ pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
 /// What [`serve`] needs: the store, the address, the token and the limits. The command line
 /// fills it from `user-import serve`'s flags and `USER_IMPORT_TOKEN`.
-#[derive(Debug)]
 pub struct Config {
     /// The SQLite file holding connections, users, jobs and failed entries; created and
     /// migrated to the current schema if needed.
@@ -53,7 +52,7 @@ pub struct Config {
     /// gets [`DEFAULT_CONNECTION`].
     pub connections: Vec<String>,
     /// The bearer token every request must carry, compared in constant time. The server
-    /// never writes it to a log or a response, but this struct's `Debug` output shows it.
+    /// never writes it to a log or a response, and `Debug` shows it as `<redacted>`.
     pub token: String,
     /// The largest users file accepted, in bytes; a larger upload gets 413, as at Auth0
     /// (whose limit is 512,000).
@@ -68,6 +67,22 @@ pub struct Config {
     pub job_delay: Duration,
     /// Engine worker threads per job; 0: one per core.
     pub threads: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("db", &self.db)
+            .field("listen", &self.listen)
+            .field("connections", &self.connections)
+            .field("token", &"<redacted>")
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("retention", &self.retention)
+            .field("job_timeout", &self.job_timeout)
+            .field("job_delay", &self.job_delay)
+            .field("threads", &self.threads)
+            .finish()
+    }
 }
 
 /// Opens and migrates the store, fails interrupted jobs, creates connections, then serves
@@ -248,6 +263,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let c = Config {
+            db: PathBuf::from("users.db"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            connections: Vec::new(),
+            token: "s3cret-token".to_owned(),
+            max_file_bytes: 1,
+            retention: None,
+            job_timeout: Duration::from_secs(1),
+            job_delay: Duration::ZERO,
+            threads: 1,
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
 
     #[test]
     fn durations() {
