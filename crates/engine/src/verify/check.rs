@@ -3,9 +3,7 @@
 
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
-use crate::hash::{
-    self, Algorithm, CustomPasswordHash, Encoding, Format, PasswordEncoding, SaltPosition,
-};
+use crate::hash::{self, CustomPasswordHash, Encoding, PasswordEncoding, SaltPosition, Scheme};
 use crate::parse::Parser;
 use crate::validate;
 
@@ -147,10 +145,11 @@ fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> 
         return invalid(codes.to_vec());
     };
     let declared = compute::verify_custom(&h, password, &Variant::default(), limits);
-    let mut verdict = match (&declared, h.format) {
+    let undecodable = h.scheme.encoded().is_some_and(|e| e.decoded_len.is_err());
+    let mut verdict = match &declared {
         // A value that does not decode as declared can never match; the search below may
         // still find the encoding it was really written in.
-        (Outcome::Unsupported(_), Format::Undecodable(_)) => {
+        Outcome::Unsupported(_) if undecodable => {
             let mut v = invalid(f.warnings().map(|w| w.code).collect());
             v.reason = Some("the hash does not decode as declared".to_owned());
             v
@@ -158,7 +157,7 @@ fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> 
         _ => outcome(declared.clone()),
     };
     verdict.field = Some("custom_password_hash");
-    verdict.algorithm = Some(h.algorithm.name());
+    verdict.algorithm = Some(h.scheme.algorithm().name());
     verdict.inputs = inputs(&h);
     if matches!(verdict.status, Status::Mismatch | Status::InvalidHash) {
         if let Some(found) = search(&h, password, limits) {
@@ -189,22 +188,20 @@ fn outcome(o: Outcome) -> Verdict {
 /// The inputs the computation uses, as declared or defaulted.
 fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
     let mut out = Vec::new();
-    match h.format {
-        Format::Argon2(a) => out.push(("variant", a.variant.ident())),
-        Format::Pbkdf2(p) => out.push(("digest", p.digest.name())),
-        Format::Ldap(l) => out.push(("scheme", l.scheme.name())),
-        _ => {}
+    match &h.scheme {
+        Scheme::Argon2(a) => out.push(("variant", a.variant.ident())),
+        Scheme::Pbkdf2(p) => out.push(("digest", p.digest.name())),
+        Scheme::Ldap(l) => out.push(("scheme", l.scheme.name())),
+        Scheme::Hmac { digest, .. } => out.push(("digest", digest.name())),
+        Scheme::Bcrypt { .. } | Scheme::Digest { .. } | Scheme::Scrypt { .. } => {}
     }
-    if let Some(d) = h.digest {
-        out.push(("digest", d.name()));
+    if let Some(e) = h.scheme.encoded() {
+        out.push(("hash_encoding", e.encoding.name()));
     }
-    if raw_bytes(h.algorithm) {
-        out.push(("hash_encoding", h.hash_encoding.name()));
-    }
-    if let Some(k) = &h.key {
+    if let Some(k) = h.scheme.key() {
         out.push(("key_encoding", k.encoding.name()));
     }
-    if let Some(s) = &h.salt {
+    if let Some(s) = h.scheme.salt() {
         out.push(("salt_encoding", s.secret.encoding.name()));
         out.push(("salt_position", position_name(s.position)));
     }
@@ -215,28 +212,16 @@ fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
     out
 }
 
-/// Algorithms whose `hash.value` is raw bytes in hex or base64.
-fn raw_bytes(a: Algorithm) -> bool {
-    matches!(
-        a,
-        Algorithm::Md4
-            | Algorithm::Md5
-            | Algorithm::Sha1
-            | Algorithm::Sha256
-            | Algorithm::Sha512
-            | Algorithm::Hmac
-            | Algorithm::Scrypt
-    )
-}
-
 /// Algorithms cheap enough to try every combination of mistakes (a few microseconds each);
 /// the others try one mistake at a time (each try costs a full bcrypt, scrypt, argon2 or
 /// pbkdf2 computation).
-fn cheap(a: Algorithm) -> bool {
-    !matches!(
-        a,
-        Algorithm::Bcrypt | Algorithm::Pbkdf2 | Algorithm::Scrypt | Algorithm::Argon2
-    )
+fn cheap(s: &Scheme<'_>) -> bool {
+    match s {
+        Scheme::Digest { .. } | Scheme::Hmac { .. } | Scheme::Ldap(_) => true,
+        Scheme::Bcrypt { .. } | Scheme::Pbkdf2(_) | Scheme::Scrypt { .. } | Scheme::Argon2(_) => {
+            false
+        }
+    }
 }
 
 const fn position_name(p: SaltPosition) -> &'static str {
@@ -277,7 +262,7 @@ type Dimension = Vec<Variant>;
 fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
     let mut dims = Vec::new();
     const ENCODINGS: [Encoding; 3] = [Encoding::Utf8, Encoding::Hex, Encoding::Base64];
-    if let Some(s) = &h.salt {
+    if let Some(s) = h.scheme.salt() {
         let other = match s.position {
             SaltPosition::Prefix => SaltPosition::Suffix,
             SaltPosition::Suffix => SaltPosition::Prefix,
@@ -297,11 +282,11 @@ fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
                 .collect(),
         );
     }
-    if raw_bytes(h.algorithm) {
+    if let Some(value) = h.scheme.encoded() {
         dims.push(
             [Encoding::Hex, Encoding::Base64]
                 .into_iter()
-                .filter(|&e| e != h.hash_encoding)
+                .filter(|&e| e != Encoding::from(value.encoding))
                 .map(|e| Variant {
                     hash_encoding: Some(e),
                     ..Variant::default()
@@ -323,7 +308,7 @@ fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
         })
         .collect(),
     );
-    if let Some(k) = &h.key {
+    if let Some(k) = h.scheme.key() {
         dims.push(
             ENCODINGS
                 .into_iter()
@@ -354,7 +339,7 @@ fn combine(a: &Variant, b: &Variant) -> Variant {
 pub fn variants(h: &CustomPasswordHash<'_>) -> Vec<Variant> {
     let dims = dimensions(h);
     let mut out: Vec<Variant> = dims.iter().flatten().copied().collect();
-    if cheap(h.algorithm) {
+    if cheap(&h.scheme) {
         // Every combination of changes in several dimensions, by number of changes.
         let mut level: Vec<(usize, Variant)> = dims
             .iter()

@@ -3,14 +3,18 @@
 //!
 //! - [`canary`]: the passwords file, and finding each canary's record (one engine pass);
 //! - [`check`]: one canary's verdict, and the mistake search when it does not match;
-//! - [`compute`]: the algorithms themselves, with cost caps checked before computing.
+//! - [`compute`]: the algorithms themselves, with cost caps checked before computing (the
+//!   `user-import-hash` crate's, re-exported).
 //!
 //! Canaries are verified in parallel. Output never holds a password, a hash, a salt or a
 //! key: only names of settings, codes and positions.
 
 pub mod canary;
 pub mod check;
-pub mod compute;
+#[cfg(test)]
+mod compute_tests;
+
+pub use user_import_hash::compute;
 
 use std::io::Read;
 use std::path::Path;
