@@ -13,9 +13,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value as Json, json};
 use user_import::internals::doc::Value;
 use user_import::internals::finding::Findings;
-use user_import::internals::hash::CustomPasswordHash;
 use user_import::internals::hash::rules::parse_custom_password_hash;
-use user_import::verify::compute::{Limits, Outcome, Variant, verify_custom, verify_password_hash};
+use user_import_hash::CustomPasswordHash;
+use user_import_hash::compute::{Limits, Outcome, Variant, verify_custom, verify_password_hash};
 
 /// A vector of `testdata/hash/vectors.json`: its `custom_password_hash` object and password.
 fn vector(id: &str) -> (Json, String) {

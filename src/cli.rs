@@ -611,7 +611,7 @@ fn parse_only(args: ParseOnlyArgs) -> ExitCode {
 
 fn verify(args: VerifyArgs) -> ExitCode {
     let started = Instant::now();
-    let canaries = match verify::canary::read_passwords(&args.passwords) {
+    let canaries = match verify::read_passwords(&args.passwords) {
         Ok(c) if c.is_empty() => {
             eprintln!(
                 "user-import: the passwords file {} holds no canary",
@@ -666,7 +666,10 @@ fn verify(args: VerifyArgs) -> ExitCode {
             started.elapsed().as_secs_f64()
         );
     }
-    if verdicts.iter().all(|v| v.status == verify::Status::Match) {
+    if verdicts
+        .iter()
+        .all(|v| v.status == verify::CanaryStatus::Match)
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_RECORD_FAILED)

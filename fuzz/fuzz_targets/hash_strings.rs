@@ -5,10 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use user_import::internals::hash::bcrypt::{Bcrypt, LiveBcrypt};
-use user_import::internals::hash::decode::{Binary, decode_into};
-use user_import::internals::hash::ldap::Ldap;
-use user_import::internals::hash::phc::{Argon2, Pbkdf2};
+use user_import_hash::bcrypt::{Bcrypt, LiveBcrypt};
+use user_import_hash::decode::{Binary, decode_into};
+use user_import_hash::ldap::Ldap;
+use user_import_hash::phc::{Argon2, Pbkdf2};
 
 /// An error's text must not carry the secret it was about. Messages hold no upper-case
 /// letter, so an input with one can only appear in a message by being quoted.

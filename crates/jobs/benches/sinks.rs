@@ -27,7 +27,7 @@ use user_import::internals::doc::Value;
 use user_import::internals::keys::lower_into;
 use user_import::internals::parse::Parser;
 use user_import::json;
-use user_import::verify::canary::{Canary, Finder, Key};
+use user_import::verify::{Canary, CanaryKey as Key, Finder};
 use user_import::{Builder, Engine, Flow, Record, Sink, SinkResult};
 use user_import_jobs::internals::PlanSink;
 

@@ -38,7 +38,8 @@ use super::decode::{self, DecodeError};
 use super::ldap::{self, Ldap};
 use super::phc::{self, Argon2, Pbkdf2};
 use super::{
-    Algorithm, Digest, Encoding, PasswordEncoding, Redacted, SaltPosition, SaltRule, ValueForm,
+    Algorithm, CustomPasswordHash, Digest, Encoded, Encoding, PasswordEncoding, PlainDigest,
+    SaltPosition, SaltRule, SaltSpec, Scheme, ScryptParams, Secret, ValueForm,
 };
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
@@ -74,91 +75,16 @@ pub const SCRYPT_MAX_MEMORY: u128 = 1 << 30;
 /// argon2 `m` is in KiB: 4 GiB.
 pub const ARGON2_MAX_M_KIB: u32 = 4 << 20;
 
-/// A `custom_password_hash` that passed every rule, borrowed from the record: what
-/// verification needs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct CustomPasswordHash<'a> {
-    pub algorithm: Algorithm,
-    /// `hash.value` as written.
-    pub hash: &'a str,
-    /// `hash.encoding`, defaulted (`utf8` for the string formats).
-    pub hash_encoding: Encoding,
-    /// What `hash.value` parsed as.
-    pub format: Format<'a>,
-    /// hmac's `hash.digest`.
-    pub digest: Option<Digest>,
-    /// hmac's `hash.key`.
-    pub key: Option<Secret<'a>>,
-    /// The salt, where the algorithm takes one and the record gives one.
-    pub salt: Option<SaltSpec<'a>>,
-    pub password_encoding: PasswordEncoding,
-    /// scrypt's parameters with defaults applied.
-    pub scrypt: Option<ScryptParams>,
-}
-
-impl fmt::Debug for CustomPasswordHash<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomPasswordHash")
-            .field("algorithm", &self.algorithm)
-            .field("hash", &Redacted(self.hash))
-            .field("hash_encoding", &self.hash_encoding)
-            .field("format", &self.format)
-            .field("digest", &self.digest)
-            .field("key", &self.key)
-            .field("salt", &self.salt)
-            .field("password_encoding", &self.password_encoding)
-            .field("scrypt", &self.scrypt)
-            .finish()
-    }
-}
-
-/// What `hash.value` is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format<'a> {
+/// `hash.value` after its format checks: a parsed hash string, or raw bytes with their
+/// encoding.
+#[derive(Clone, Copy)]
+enum HashValue<'a> {
     Argon2(Argon2<'a>),
     Bcrypt(Bcrypt<'a>),
     Ldap(Ldap<'a>),
     Pbkdf2(Pbkdf2<'a>),
-    /// Raw bytes in `hex` or `base64`: md4..sha512, hmac, scrypt. Decode with
-    /// [`decode::decode_into`].
-    Encoded {
-        decoded_len: usize,
-    },
-    /// Raw bytes that do not decode: Auth0 accepts the record (`HASH_NOT_DECODABLE`), but no
-    /// password verifies against it.
-    Undecodable(DecodeError),
-}
-
-/// A secret value with its declared encoding (`hash.key`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Secret<'a> {
-    pub value: &'a str,
-    pub encoding: Encoding,
-}
-
-impl fmt::Debug for Secret<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Secret")
-            .field("value", &Redacted(self.value))
-            .field("encoding", &self.encoding)
-            .finish()
-    }
-}
-
-/// `salt` with defaults applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SaltSpec<'a> {
-    pub secret: Secret<'a>,
-    pub position: SaltPosition,
-}
-
-/// scrypt's numbers, defaults applied; values beyond `u64` saturate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ScryptParams {
-    pub keylen: u64,
-    pub cost: u64,
-    pub block_size: u64,
-    pub parallelization: u64,
+    /// md4..sha512, hmac, scrypt; decodable or not.
+    Encoded(Encoded<'a>),
 }
 
 /// An optional property after its shape checks.
@@ -537,7 +463,7 @@ pub fn parse_custom_password_hash<'a>(
         cx.required(KEYLEN);
     }
 
-    let format = match h.value {
+    let value = match h.value {
         Field::Valid(value) => check_value(cx, alg, value, hash_encoding, &h, keylen),
         _ => None,
     };
@@ -563,16 +489,45 @@ pub fn parse_custom_password_hash<'a>(
     if cx.failed {
         return None;
     }
+    // No error: every part the algorithm needs is there (each `?` below is an error that
+    // was reported, so it cannot be taken).
+    let scheme = match value? {
+        HashValue::Argon2(a) => Scheme::Argon2(a),
+        HashValue::Bcrypt(hash) => Scheme::Bcrypt {
+            hash,
+            salt: salt_spec,
+        },
+        HashValue::Ldap(l) => Scheme::Ldap(l),
+        HashValue::Pbkdf2(p) => Scheme::Pbkdf2(p),
+        HashValue::Encoded(value) => match alg {
+            Algorithm::Hmac => Scheme::Hmac {
+                digest: h.digest.valid()?,
+                key: key?,
+                value,
+            },
+            Algorithm::Scrypt => Scheme::Scrypt {
+                value,
+                salt: salt_spec?,
+                params: scrypt?,
+            },
+            Algorithm::Md4
+            | Algorithm::Md5
+            | Algorithm::Sha1
+            | Algorithm::Sha256
+            | Algorithm::Sha512 => Scheme::Digest {
+                digest: PlainDigest::from_algorithm(alg)?,
+                value,
+                salt: salt_spec,
+            },
+            // Their value is a hash string, never raw bytes.
+            Algorithm::Argon2 | Algorithm::Bcrypt | Algorithm::Ldap | Algorithm::Pbkdf2 => {
+                return None;
+            }
+        },
+    };
     Some(CustomPasswordHash {
-        algorithm: alg,
-        hash: h.value.valid()?,
-        hash_encoding: hash_encoding?,
-        format: format?,
-        digest: h.digest.valid().filter(|_| alg == Algorithm::Hmac),
-        key,
-        salt: salt_spec,
+        scheme,
         password_encoding: password.or_default(PasswordEncoding::Utf8)?,
-        scrypt,
     })
 }
 
@@ -615,7 +570,7 @@ fn check_value<'a>(
     encoding: Option<Encoding>,
     h: &HashShape<'_>,
     keylen: Field<i128>,
-) -> Option<Format<'a>> {
+) -> Option<HashValue<'a>> {
     match alg {
         Algorithm::Argon2 => match Argon2::parse(value) {
             Ok(a) => {
@@ -629,7 +584,7 @@ fn check_value<'a>(
                         ),
                     );
                 }
-                Some(Format::Argon2(a))
+                Some(HashValue::Argon2(a))
             }
             Err(_) => {
                 cx.pattern(phc::ARGON2_PATTERN);
@@ -637,7 +592,7 @@ fn check_value<'a>(
             }
         },
         Algorithm::Bcrypt => match Bcrypt::parse(value) {
-            Ok(b) => Some(Format::Bcrypt(b)),
+            Ok(b) => Some(HashValue::Bcrypt(b)),
             Err(_) => {
                 cx.pattern(bcrypt::PATTERN);
                 None
@@ -659,7 +614,7 @@ fn check_value<'a>(
                         );
                     }
                 }
-                Some(Format::Ldap(l))
+                Some(HashValue::Ldap(l))
             }
             Err(_) => {
                 cx.pattern(ldap::PATTERN);
@@ -681,7 +636,7 @@ fn check_value<'a>(
                         ),
                     );
                 }
-                Some(Format::Pbkdf2(p))
+                Some(HashValue::Pbkdf2(p))
             }
             Err(_) => {
                 cx.pattern(phc::PBKDF2_PATTERN);
@@ -696,11 +651,12 @@ fn check_value<'a>(
         | Algorithm::Sha512
         | Algorithm::Scrypt => {
             let bin = encoding?.binary()?;
-            let n = match decode::decoded_len(value, bin) {
+            let encoded = Encoded::new(value, bin);
+            let n = match encoded.decoded_len {
                 Ok(n) => n,
                 Err(e) => {
                     cx.not_decodable(HASH_VALUE, bin, e);
-                    return Some(Format::Undecodable(e));
+                    return Some(HashValue::Encoded(encoded));
                 }
             };
             let digest = match alg {
@@ -716,7 +672,7 @@ fn check_value<'a>(
             {
                 cx.length_mismatch(n, format_args!("keylen is {k}"));
             }
-            Some(Format::Encoded { decoded_len: n })
+            Some(HashValue::Encoded(encoded))
         }
     }
 }
@@ -1014,63 +970,95 @@ mod tests {
     #[test]
     fn parsed_value_carries_defaults_and_parts() {
         parse_ok(&scrypt(&hex(32), r#","keylen":32"#), |p| {
-            assert_eq!(p.algorithm, Algorithm::Scrypt);
-            assert_eq!(p.hash_encoding, Encoding::Hex);
-            assert_eq!(p.format, Format::Encoded { decoded_len: 32 });
+            assert_eq!(p.scheme.algorithm(), Algorithm::Scrypt);
+            let Scheme::Scrypt {
+                value,
+                salt,
+                params,
+            } = p.scheme
+            else {
+                panic!("{:?}", p.scheme)
+            };
+            assert_eq!(Encoding::from(value.encoding), Encoding::Hex);
+            assert_eq!(value.decoded_len, Ok(32));
             assert_eq!(
-                p.scrypt,
-                Some(ScryptParams {
+                params,
+                ScryptParams {
                     keylen: 32,
                     cost: 16384,
                     block_size: 8,
                     parallelization: 1
-                })
+                }
             );
-            let salt = p.salt.unwrap();
             assert_eq!(
                 (salt.secret.value, salt.secret.encoding),
                 ("abc123", Encoding::Utf8)
             );
             assert_eq!(salt.position, SaltPosition::Prefix);
             assert_eq!(p.password_encoding, PasswordEncoding::Utf8);
-            assert_eq!((p.digest, p.key), (None, None));
+            assert_eq!(p.scheme.key(), None);
         });
         parse_ok(
             r#"{"algorithm":"hmac","hash":{"value":"cg7f42jH39/2EaAU4wNd4s2lKIk=","encoding":"base64","digest":"sha1","key":{"value":"736868","encoding":"hex"}},"password":{"encoding":"latin1"}}"#,
             |p| {
-                assert_eq!(p.digest, Some(Digest::Sha1));
+                let Scheme::Hmac { digest, key, value } = p.scheme else {
+                    panic!("{:?}", p.scheme)
+                };
+                assert_eq!(digest, Digest::Sha1);
                 assert_eq!(
-                    p.key,
-                    Some(Secret {
+                    key,
+                    Secret {
                         value: "736868",
                         encoding: Encoding::Hex
-                    })
+                    }
                 );
+                assert_eq!(value.decoded_len, Ok(20));
                 assert_eq!(p.password_encoding, PasswordEncoding::Latin1);
-                assert_eq!(p.salt, None);
+                assert_eq!(p.scheme.salt(), None);
             },
         );
         parse_ok(&text("argon2", ARGON2), |p| {
-            assert_eq!(p.hash_encoding, Encoding::Utf8);
-            let Format::Argon2(a) = p.format else {
-                panic!("{:?}", p.format)
+            // A hash string: no encoded bytes (`hash.encoding` is utf8).
+            assert_eq!(p.scheme.encoded(), None);
+            let Scheme::Argon2(a) = p.scheme else {
+                panic!("{:?}", p.scheme)
             };
             assert_eq!((a.m_cost, a.salt_len, a.hash_len), (65536, 16, 32));
         });
         parse_ok(
             r#"{"algorithm":"bcrypt","hash":{"value":"$2b$10$C9hB01.YxRSTcn/ZOOo4j.TW7xCKKFKBSF.C7E0xiUwumqIDqWUXG"},"salt":{"value":"pepper","position":"suffix"}}"#,
             |p| {
-                assert!(matches!(p.format, Format::Bcrypt(b) if b.cost == 10));
-                assert_eq!(p.salt.unwrap().position, SaltPosition::Suffix);
+                let Scheme::Bcrypt { hash, salt } = p.scheme else {
+                    panic!("{:?}", p.scheme)
+                };
+                assert_eq!(hash.cost, 10);
+                assert_eq!(salt.unwrap().position, SaltPosition::Suffix);
             },
         );
         // An option that does not belong to the algorithm is not carried.
         parse_ok(
             r#"{"algorithm":"md5","hash":{"value":"00112233445566778899aabbccddeeff","encoding":"hex","digest":"sha1","key":{"value":"k"}},"keylen":3}"#,
             |p| {
-                assert_eq!((p.digest, p.key, p.scrypt), (None, None, None));
+                assert!(
+                    matches!(
+                        p.scheme,
+                        Scheme::Digest {
+                            digest: PlainDigest::Md5,
+                            salt: None,
+                            ..
+                        }
+                    ),
+                    "{:?}",
+                    p.scheme
+                );
+                assert_eq!(p.scheme.key(), None);
             },
         );
+        // A value that does not decode is carried, with why.
+        parse_ok(&digest("md5", "hex", "abc"), |p| {
+            let value = p.scheme.encoded().copied().unwrap();
+            assert_eq!(value.decoded_len, Err(DecodeError::OddLength));
+        });
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::sink::{Flow, Record, Sink, SinkResult};
 
 /// How a canary names its user.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Key {
+pub enum CanaryKey {
     /// Lower-cased, as the engine compares emails.
     Email(String),
     /// As written: the id of the users file, or the stored `auth0|` form.
@@ -30,7 +30,9 @@ pub enum Key {
 pub struct Canary {
     /// 1-based line in the passwords file.
     pub line: u64,
-    pub key: Key,
+    /// The user it names.
+    pub key: CanaryKey,
+    /// The known password. Never written anywhere.
     pub password: String,
 }
 
@@ -105,9 +107,9 @@ pub fn parse_passwords(text: &[u8]) -> Result<Vec<Canary>, (u64, String)> {
                 (Some(email), None) => {
                     let mut k = Vec::new();
                     lower_into(&mut k, &email);
-                    Key::Email(String::from_utf8_lossy(&k).into_owned())
+                    CanaryKey::Email(String::from_utf8_lossy(&k).into_owned())
                 }
-                (None, Some(id)) => Key::UserId(id),
+                (None, Some(id)) => CanaryKey::UserId(id),
                 (Some(_), Some(_)) => return Err("both email and user_id".to_owned()),
                 (None, None) => return Err("neither email nor user_id".to_owned()),
             };
@@ -125,7 +127,9 @@ pub fn parse_passwords(text: &[u8]) -> Result<Vec<Canary>, (u64, String)> {
 /// A canary's record: its position and its bytes.
 #[derive(Clone, Debug)]
 pub struct Found {
+    /// The record's 0-based position.
     pub index: u64,
+    /// The record's bytes.
     pub raw: Vec<u8>,
 }
 
@@ -138,12 +142,13 @@ pub struct Finder {
 }
 
 impl Finder {
+    /// A finder for these canaries.
     pub fn new(canaries: &[Canary]) -> Self {
         let (mut by_email, mut by_id) = (HashMap::new(), HashMap::new());
         for (i, c) in canaries.iter().enumerate() {
             match &c.key {
-                Key::Email(e) => by_email.entry(e.clone()).or_insert_with(Vec::new).push(i),
-                Key::UserId(id) => {
+                CanaryKey::Email(e) => by_email.entry(e.clone()).or_insert_with(Vec::new).push(i),
+                CanaryKey::UserId(id) => {
                     // A record's id matches as written or in its stored `auth0|` form: file
                     // the canary under both, so a record needs one lookup and no copy.
                     by_id.entry(id.clone()).or_insert_with(Vec::new).push(i);
@@ -213,9 +218,9 @@ mod tests {
         let text = b"\n{\"email\":\"Ann@X.co\",\"password\":\"pw1\"}\r\n  \n{\"user_id\":\"42\",\"password\":\"p\"}\n";
         let c = parse_passwords(text).unwrap();
         assert_eq!(c.len(), 2);
-        assert_eq!(c[0].key, Key::Email("ann@x.co".into()));
+        assert_eq!(c[0].key, CanaryKey::Email("ann@x.co".into()));
         assert_eq!(c[0].line, 2);
-        assert_eq!(c[1].key, Key::UserId("42".into()));
+        assert_eq!(c[1].key, CanaryKey::UserId("42".into()));
         assert_eq!(c[1].line, 4);
         assert!(!format!("{c:?}").contains("pw1"));
     }

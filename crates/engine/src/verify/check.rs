@@ -3,46 +3,55 @@
 
 use crate::doc::{Kind, Value};
 use crate::finding::{Code, Findings};
-use crate::hash::{
-    self, Algorithm, CustomPasswordHash, Encoding, Format, PasswordEncoding, SaltPosition,
-};
+use crate::hash::{self, CustomPasswordHash, Encoding, PasswordEncoding, SaltPosition, Scheme};
 use crate::parse::Parser;
 use crate::validate;
 
 use super::compute::{self, Limits, Outcome, Variant};
 
-/// What verification found for one canary.
+/// What verification found for one canary (the `status` of its output line).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub enum CanaryStatus {
+    /// The password verifies against the record's hash.
     Match,
+    /// It does not; `would_match` names a variant of the declared settings that does, if one
+    /// does.
     Mismatch,
+    /// The record has neither `password_hash` nor `custom_password_hash`.
     NoHash,
+    /// No record of the users file has the canary's email or `user_id`.
     NotFound,
+    /// The hash breaks a format rule, or its value does not decode as declared: no password
+    /// can match it.
     InvalidHash,
+    /// A cost parameter is over a [`Limits`] cap; nothing was computed.
     TooCostly,
+    /// The algorithm or a setting cannot be computed here (pbkdf2 with mdc2, ...).
     Unsupported,
 }
 
-impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Match,
-        Status::Mismatch,
-        Status::NoHash,
-        Status::NotFound,
-        Status::InvalidHash,
-        Status::TooCostly,
-        Status::Unsupported,
+impl CanaryStatus {
+    /// Every status, in the summary's order.
+    pub const ALL: [CanaryStatus; 7] = [
+        CanaryStatus::Match,
+        CanaryStatus::Mismatch,
+        CanaryStatus::NoHash,
+        CanaryStatus::NotFound,
+        CanaryStatus::InvalidHash,
+        CanaryStatus::TooCostly,
+        CanaryStatus::Unsupported,
     ];
 
+    /// The name on the output line, e.g. `too_costly`.
     pub const fn name(self) -> &'static str {
         match self {
-            Status::Match => "match",
-            Status::Mismatch => "mismatch",
-            Status::NoHash => "no_hash",
-            Status::NotFound => "not_found",
-            Status::InvalidHash => "invalid_hash",
-            Status::TooCostly => "too_costly",
-            Status::Unsupported => "unsupported",
+            CanaryStatus::Match => "match",
+            CanaryStatus::Mismatch => "mismatch",
+            CanaryStatus::NoHash => "no_hash",
+            CanaryStatus::NotFound => "not_found",
+            CanaryStatus::InvalidHash => "invalid_hash",
+            CanaryStatus::TooCostly => "too_costly",
+            CanaryStatus::Unsupported => "unsupported",
         }
     }
 }
@@ -53,11 +62,13 @@ pub type Setting = (&'static str, &'static str);
 /// The verdict for one canary. Nothing in it is secret: settings are names, codes are codes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    pub status: Status,
+    /// What verification found.
+    pub status: CanaryStatus,
     /// The record's 0-based position in the users file.
     pub index: Option<u64>,
     /// `password_hash` or `custom_password_hash`.
     pub field: Option<&'static str>,
+    /// The algorithm's name (`bcrypt` for `password_hash`).
     pub algorithm: Option<&'static str>,
     /// The inputs as declared (or defaulted) by the record.
     pub inputs: Vec<Setting>,
@@ -65,11 +76,12 @@ pub struct Verdict {
     pub would_match: Option<Vec<Setting>>,
     /// The record's error codes (why the hash is invalid, or why the record would fail).
     pub codes: Vec<Code>,
+    /// Why a hash is too costly, unsupported or invalid: names and numbers, never a secret.
     pub reason: Option<String>,
 }
 
 impl Verdict {
-    fn new(status: Status) -> Self {
+    fn new(status: CanaryStatus) -> Self {
         Verdict {
             status,
             index: None,
@@ -82,8 +94,9 @@ impl Verdict {
         }
     }
 
+    /// The verdict of a canary whose record is not in the file.
     pub fn not_found() -> Self {
-        Self::new(Status::NotFound)
+        Self::new(CanaryStatus::NotFound)
     }
 }
 
@@ -92,23 +105,23 @@ pub fn check(raw: &[u8], password: &str, limits: &Limits) -> Verdict {
     let mut parser = Parser::new();
     parser.parse(raw, |parsed| {
         let Ok(p) = parsed else {
-            return Verdict::new(Status::NoHash);
+            return Verdict::new(CanaryStatus::NoHash);
         };
         let root = Value::root(p.tape);
         if root.kind() != Kind::Object {
-            return Verdict::new(Status::NoHash);
+            return Verdict::new(CanaryStatus::NoHash);
         }
         let mut findings = Findings::new();
         let mut path = String::new();
         validate::validate(root, raw.len(), &mut findings, &mut path);
         let codes: Vec<Code> = findings.errors().map(|e| e.code).collect();
         let mut v = match (root.get("password_hash"), root.get("custom_password_hash")) {
-            (None, None) => Verdict::new(Status::NoHash),
+            (None, None) => Verdict::new(CanaryStatus::NoHash),
             (Some(_), Some(_)) => invalid(codes.clone()),
             (Some(ph), None) => password_hash(ph, password, limits, &codes),
             (None, Some(ch)) => custom(ch, password, limits, &codes),
         };
-        if v.codes.is_empty() && v.status != Status::NoHash {
+        if v.codes.is_empty() && v.status != CanaryStatus::NoHash {
             v.codes = codes;
         }
         v
@@ -118,7 +131,7 @@ pub fn check(raw: &[u8], password: &str, limits: &Limits) -> Verdict {
 fn invalid(codes: Vec<Code>) -> Verdict {
     Verdict {
         codes,
-        ..Verdict::new(Status::InvalidHash)
+        ..Verdict::new(CanaryStatus::InvalidHash)
     }
 }
 
@@ -147,10 +160,11 @@ fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> 
         return invalid(codes.to_vec());
     };
     let declared = compute::verify_custom(&h, password, &Variant::default(), limits);
-    let mut verdict = match (&declared, h.format) {
+    let undecodable = h.scheme.encoded().is_some_and(|e| e.decoded_len.is_err());
+    let mut verdict = match &declared {
         // A value that does not decode as declared can never match; the search below may
         // still find the encoding it was really written in.
-        (Outcome::Unsupported(_), Format::Undecodable(_)) => {
+        Outcome::Unsupported(_) if undecodable => {
             let mut v = invalid(f.warnings().map(|w| w.code).collect());
             v.reason = Some("the hash does not decode as declared".to_owned());
             v
@@ -158,13 +172,16 @@ fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> 
         _ => outcome(declared.clone()),
     };
     verdict.field = Some("custom_password_hash");
-    verdict.algorithm = Some(h.algorithm.name());
+    verdict.algorithm = Some(h.scheme.algorithm().name());
     verdict.inputs = inputs(&h);
-    if matches!(verdict.status, Status::Mismatch | Status::InvalidHash) {
+    if matches!(
+        verdict.status,
+        CanaryStatus::Mismatch | CanaryStatus::InvalidHash
+    ) {
         if let Some(found) = search(&h, password, limits) {
-            verdict.status = Status::Mismatch;
+            verdict.status = CanaryStatus::Mismatch;
             verdict.would_match = Some(found);
-        } else if verdict.status == Status::Mismatch {
+        } else if verdict.status == CanaryStatus::Mismatch {
             verdict.would_match = None;
         }
     }
@@ -173,15 +190,15 @@ fn custom(v: Value<'_, '_>, password: &str, limits: &Limits, codes: &[Code]) -> 
 
 fn outcome(o: Outcome) -> Verdict {
     match o {
-        Outcome::Match => Verdict::new(Status::Match),
-        Outcome::Mismatch => Verdict::new(Status::Mismatch),
+        Outcome::Match => Verdict::new(CanaryStatus::Match),
+        Outcome::Mismatch => Verdict::new(CanaryStatus::Mismatch),
         Outcome::TooCostly(why) => Verdict {
             reason: Some(why),
-            ..Verdict::new(Status::TooCostly)
+            ..Verdict::new(CanaryStatus::TooCostly)
         },
         Outcome::Unsupported(why) => Verdict {
             reason: Some(why),
-            ..Verdict::new(Status::Unsupported)
+            ..Verdict::new(CanaryStatus::Unsupported)
         },
     }
 }
@@ -189,22 +206,20 @@ fn outcome(o: Outcome) -> Verdict {
 /// The inputs the computation uses, as declared or defaulted.
 fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
     let mut out = Vec::new();
-    match h.format {
-        Format::Argon2(a) => out.push(("variant", a.variant.ident())),
-        Format::Pbkdf2(p) => out.push(("digest", p.digest.name())),
-        Format::Ldap(l) => out.push(("scheme", l.scheme.name())),
-        _ => {}
+    match &h.scheme {
+        Scheme::Argon2(a) => out.push(("variant", a.variant.ident())),
+        Scheme::Pbkdf2(p) => out.push(("digest", p.digest.name())),
+        Scheme::Ldap(l) => out.push(("scheme", l.scheme.name())),
+        Scheme::Hmac { digest, .. } => out.push(("digest", digest.name())),
+        Scheme::Bcrypt { .. } | Scheme::Digest { .. } | Scheme::Scrypt { .. } => {}
     }
-    if let Some(d) = h.digest {
-        out.push(("digest", d.name()));
+    if let Some(e) = h.scheme.encoded() {
+        out.push(("hash_encoding", e.encoding.name()));
     }
-    if raw_bytes(h.algorithm) {
-        out.push(("hash_encoding", h.hash_encoding.name()));
-    }
-    if let Some(k) = &h.key {
+    if let Some(k) = h.scheme.key() {
         out.push(("key_encoding", k.encoding.name()));
     }
-    if let Some(s) = &h.salt {
+    if let Some(s) = h.scheme.salt() {
         out.push(("salt_encoding", s.secret.encoding.name()));
         out.push(("salt_position", position_name(s.position)));
     }
@@ -215,28 +230,16 @@ fn inputs(h: &CustomPasswordHash<'_>) -> Vec<Setting> {
     out
 }
 
-/// Algorithms whose `hash.value` is raw bytes in hex or base64.
-fn raw_bytes(a: Algorithm) -> bool {
-    matches!(
-        a,
-        Algorithm::Md4
-            | Algorithm::Md5
-            | Algorithm::Sha1
-            | Algorithm::Sha256
-            | Algorithm::Sha512
-            | Algorithm::Hmac
-            | Algorithm::Scrypt
-    )
-}
-
 /// Algorithms cheap enough to try every combination of mistakes (a few microseconds each);
 /// the others try one mistake at a time (each try costs a full bcrypt, scrypt, argon2 or
 /// pbkdf2 computation).
-fn cheap(a: Algorithm) -> bool {
-    !matches!(
-        a,
-        Algorithm::Bcrypt | Algorithm::Pbkdf2 | Algorithm::Scrypt | Algorithm::Argon2
-    )
+fn cheap(s: &Scheme<'_>) -> bool {
+    match s {
+        Scheme::Digest { .. } | Scheme::Hmac { .. } | Scheme::Ldap(_) => true,
+        Scheme::Bcrypt { .. } | Scheme::Pbkdf2(_) | Scheme::Scrypt { .. } | Scheme::Argon2(_) => {
+            false
+        }
+    }
 }
 
 const fn position_name(p: SaltPosition) -> &'static str {
@@ -277,7 +280,7 @@ type Dimension = Vec<Variant>;
 fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
     let mut dims = Vec::new();
     const ENCODINGS: [Encoding; 3] = [Encoding::Utf8, Encoding::Hex, Encoding::Base64];
-    if let Some(s) = &h.salt {
+    if let Some(s) = h.scheme.salt() {
         let other = match s.position {
             SaltPosition::Prefix => SaltPosition::Suffix,
             SaltPosition::Suffix => SaltPosition::Prefix,
@@ -297,11 +300,11 @@ fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
                 .collect(),
         );
     }
-    if raw_bytes(h.algorithm) {
+    if let Some(value) = h.scheme.encoded() {
         dims.push(
             [Encoding::Hex, Encoding::Base64]
                 .into_iter()
-                .filter(|&e| e != h.hash_encoding)
+                .filter(|&e| e != Encoding::from(value.encoding))
                 .map(|e| Variant {
                     hash_encoding: Some(e),
                     ..Variant::default()
@@ -323,7 +326,7 @@ fn dimensions(h: &CustomPasswordHash<'_>) -> Vec<Dimension> {
         })
         .collect(),
     );
-    if let Some(k) = &h.key {
+    if let Some(k) = h.scheme.key() {
         dims.push(
             ENCODINGS
                 .into_iter()
@@ -354,7 +357,7 @@ fn combine(a: &Variant, b: &Variant) -> Variant {
 pub fn variants(h: &CustomPasswordHash<'_>) -> Vec<Variant> {
     let dims = dimensions(h);
     let mut out: Vec<Variant> = dims.iter().flatten().copied().collect();
-    if cheap(h.algorithm) {
+    if cheap(&h.scheme) {
         // Every combination of changes in several dimensions, by number of changes.
         let mut level: Vec<(usize, Variant)> = dims
             .iter()

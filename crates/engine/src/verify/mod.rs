@@ -1,16 +1,21 @@
 //! `verify` (SPEC 3.3, 8): proves, for a few canary users whose passwords are known, that
 //! the hashes in the users file accept them, by really computing each algorithm.
 //!
-//! - [`canary`]: the passwords file, and finding each canary's record (one engine pass);
-//! - [`check`]: one canary's verdict, and the mistake search when it does not match;
-//! - [`compute`]: the algorithms themselves, with cost caps checked before computing.
+//! - `canary`: the passwords file ([`read_passwords`]), and finding each canary's record in
+//!   one engine pass, by the identity keys the engine formed ([`crate::Keys`]);
+//! - `check`: one canary's [`Verdict`], and the mistake search when it does not match;
+//! - [`compute`]: the algorithms themselves, with cost caps ([`Limits`]) checked before
+//!   computing (the `user-import-hash` crate's, re-exported).
 //!
 //! Canaries are verified in parallel. Output never holds a password, a hash, a salt or a
 //! key: only names of settings, codes and positions.
 
-pub mod canary;
-pub mod check;
-pub mod compute;
+mod canary;
+mod check;
+#[cfg(test)]
+mod compute_tests;
+
+pub use user_import_hash::compute;
 
 use std::io::Read;
 use std::path::Path;
@@ -21,8 +26,8 @@ use crate::config::Builder;
 use crate::emit::json::write_str;
 use crate::error::JobError;
 
-pub use canary::{Canary, Key};
-pub use check::{Status, Verdict};
+pub use canary::{Canary, CanaryKey, Finder, Found, parse_passwords, read_passwords};
+pub use check::{CanaryStatus, Setting, Verdict};
 pub use compute::Limits;
 
 /// Verifies every canary against the users file at `users` (`None`: `input`, a stream).
@@ -63,11 +68,11 @@ pub fn write_verdict(out: &mut Vec<u8>, c: &Canary, v: &Verdict) {
     out.extend_from_slice(b"{\"line\":");
     out.extend_from_slice(itoa::Buffer::new().format(c.line).as_bytes());
     match &c.key {
-        Key::Email(e) => {
+        CanaryKey::Email(e) => {
             out.extend_from_slice(b",\"email\":");
             write_str(out, e);
         }
-        Key::UserId(id) => {
+        CanaryKey::UserId(id) => {
             out.extend_from_slice(b",\"user_id\":");
             write_str(out, id);
         }
@@ -91,7 +96,7 @@ pub fn write_verdict(out: &mut Vec<u8>, c: &Canary, v: &Verdict) {
         out.extend_from_slice(b",\"inputs\":");
         settings(out, &v.inputs);
     }
-    if v.status == Status::Mismatch {
+    if v.status == CanaryStatus::Mismatch {
         out.extend_from_slice(b",\"would_match\":");
         match &v.would_match {
             Some(s) => settings(out, s),
@@ -99,7 +104,7 @@ pub fn write_verdict(out: &mut Vec<u8>, c: &Canary, v: &Verdict) {
         }
     }
     if !v.codes.is_empty() {
-        out.extend_from_slice(if v.status == Status::InvalidHash {
+        out.extend_from_slice(if v.status == CanaryStatus::InvalidHash {
             b",\"codes\":["
         } else {
             b",\"record_errors\":["
@@ -132,9 +137,9 @@ fn settings(out: &mut Vec<u8>, s: &[(&str, &str)]) {
     out.push(b'}');
 }
 
-/// Verdicts per status, in [`Status::ALL`] order.
-pub fn tally(verdicts: &[Verdict]) -> Vec<(Status, usize)> {
-    Status::ALL
+/// Verdicts per status, in [`CanaryStatus::ALL`] order.
+pub fn tally(verdicts: &[Verdict]) -> Vec<(CanaryStatus, usize)> {
+    CanaryStatus::ALL
         .iter()
         .map(|&s| (s, verdicts.iter().filter(|v| v.status == s).count()))
         .collect()

@@ -24,11 +24,14 @@ use std::fmt;
 /// A binary-to-text encoding a value can be declared in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Binary {
+    /// Hex, either case.
     Hex,
+    /// Base64, standard or URL alphabet, padding optional.
     Base64,
 }
 
 impl Binary {
+    /// `hex` or `base64`, as records write it.
     pub const fn name(self) -> &'static str {
         match self {
             Binary::Hex => "hex",
@@ -42,8 +45,11 @@ impl Binary {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
-    /// A character outside the alphabet, at this byte offset.
-    InvalidChar { at: usize },
+    /// A character outside the alphabet.
+    InvalidChar {
+        /// Its byte offset.
+        at: usize,
+    },
     /// Hex with an odd number of digits.
     OddLength,
     /// Base64 whose data length is 1 modulo 4: the last 6 bits cannot make a byte.

@@ -1,9 +1,23 @@
 //! bcrypt's modular crypt strings: the `custom_password_hash` form ([`Bcrypt`]) and Auth0's
 //! live rule for the top-level `password_hash` ([`LiveBcrypt`]).
+//!
+//! ```
+//! use user_import_hash::bcrypt::{Bcrypt, BcryptError, LiveBcrypt, Variant};
+//!
+//! let s = "$2b$10$C9hB01.YxRSTcn/ZOOo4j.TW7xCKKFKBSF.C7E0xiUwumqIDqWUXG";
+//! let b = Bcrypt::parse(s)?;
+//! assert_eq!((b.variant, b.cost, b.salt.len(), b.hash.len()), (Variant::B, 10, 22, 31));
+//! assert_eq!(b.to_string(), s);
+//! // `$2y$` is a custom bcrypt string, but Auth0's live rule for `password_hash` refuses it.
+//! let y = s.replacen("$2b$", "$2y$", 1);
+//! assert!(Bcrypt::parse(&y).is_ok());
+//! assert_eq!(LiveBcrypt::parse(&y), Err(BcryptError::UnsupportedVariant));
+//! # Ok::<(), BcryptError>(())
+//! ```
 
 use std::fmt;
 
-use super::Redacted;
+use crate::Redacted;
 
 /// What a `custom_password_hash` bcrypt string must look like (the `PATTERN` message).
 pub const PATTERN: &str = r"^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$";
@@ -11,8 +25,9 @@ pub const PATTERN: &str = r"^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{5
 /// Auth0's live rule for `password_hash`, exactly (SPEC 3.1).
 pub const LIVE_PATTERN: &str = r"^\$2[ab]?\$10+\$[./A-Za-z0-9]{53}$";
 
-/// Length of the salt and of the checksum, in bcrypt base64 characters.
+/// Length of the salt, in bcrypt base64 characters (16 bytes).
 pub const SALT_CHARS: usize = 22;
+/// Length of the checksum, in bcrypt base64 characters (23 bytes).
 pub const HASH_CHARS: usize = 31;
 
 /// The bcrypt variant letter.
@@ -20,12 +35,16 @@ pub const HASH_CHARS: usize = 31;
 pub enum Variant {
     /// `$2$`: the original; only the live rule accepts it.
     Two,
+    /// `$2a$`.
     A,
+    /// `$2b$`.
     B,
+    /// `$2y$` (PHP's name for `$2b$`); only custom hashes take it.
     Y,
 }
 
 impl Variant {
+    /// The identifier between the first two `$`: `2`, `2a`, `2b`, `2y`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Variant::Two => "2",
@@ -51,7 +70,9 @@ impl Variant {
 /// implementation we know, we do not require them to be zero.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Bcrypt<'a> {
+    /// `A`, `B` or `Y`.
     pub variant: Variant,
+    /// 4 to 31: bcrypt runs 2^cost rounds.
     pub cost: u32,
     /// The 22-character salt.
     pub salt: &'a str,
@@ -71,15 +92,20 @@ pub enum BcryptError {
     Truncated,
     /// The cost is not exactly two decimal digits.
     CostNotTwoDigits,
-    /// The cost is outside 4..=31.
+    /// The cost is outside 4..=31 (the cost read).
     CostOutOfRange(u32),
     /// Live rule: the cost is not `1` followed by one or more `0`.
     CostNotLive,
-    /// A character outside bcrypt's base64 alphabet in the salt or hash, at this byte offset
-    /// of the whole string.
-    InvalidChar { at: usize },
+    /// A character outside bcrypt's base64 alphabet in the salt or hash.
+    InvalidChar {
+        /// Its byte offset in the whole string.
+        at: usize,
+    },
     /// Salt and hash together are not 53 characters.
-    WrongLength { len: usize },
+    WrongLength {
+        /// How many there are.
+        len: usize,
+    },
 }
 
 impl fmt::Display for BcryptError {
@@ -154,7 +180,9 @@ pub struct LiveBcrypt<'a> {
     pub variant: Variant,
     /// The cost digits as written (`10`, `100`, ...).
     pub cost: &'a str,
+    /// The 22-character salt.
     pub salt: &'a str,
+    /// The 31-character checksum.
     pub hash: &'a str,
 }
 

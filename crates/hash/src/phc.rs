@@ -11,8 +11,8 @@
 
 use std::fmt;
 
-use super::decode::{DecodeError, phc_b64_len};
-use super::{Digest, Redacted};
+use crate::decode::{DecodeError, phc_b64_len};
+use crate::{Digest, Redacted};
 
 /// What an argon2 `hash.value` must look like (the `PATTERN` message).
 pub const ARGON2_PATTERN: &str = r"^\$argon2(i|id)\$v=19\$m=[1-9][0-9]*,t=[1-9][0-9]*,p=[1-9][0-9]*\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$ (at most 127 characters)";
@@ -27,14 +27,18 @@ pub const PBKDF2_PATTERN: &str = concat!(
     r"(\$[il]=[1-9][0-9]*(,[il]=[1-9][0-9]*)?)?\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
 );
 
-/// libsodium's limits, which Auth0 verifies argon2 with.
+/// libsodium's limits, which Auth0 verifies argon2 with: the longest string, in characters.
 pub const ARGON2_MAX_CHARS: usize = 127;
+/// libsodium's shortest argon2 salt, in bytes.
 pub const ARGON2_MIN_SALT: usize = 8;
+/// libsodium's shortest argon2 tag, in bytes.
 pub const ARGON2_MIN_TAG: usize = 16;
+/// argon2's largest `p` (lanes).
 pub const ARGON2_MAX_LANES: u32 = 0x00FF_FFFF;
 
-/// pbkdf2 defaults when the string omits a parameter (SPEC 3.2).
+/// pbkdf2's `i` when the string omits it (SPEC 3.2).
 pub const PBKDF2_DEFAULT_ITERATIONS: u32 = 100_000;
+/// pbkdf2's `l` when the string omits it (SPEC 3.2).
 pub const PBKDF2_DEFAULT_KEY_LEN: u32 = 64;
 
 /// A named parameter of a PHC string.
@@ -55,6 +59,7 @@ pub enum Param {
 }
 
 impl Param {
+    /// The parameter's name in the string (`v`, `m`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             Param::Version => "v",
@@ -106,17 +111,26 @@ pub enum PhcError {
     /// The salt is not PHC B64.
     InvalidSalt(DecodeError),
     /// The salt decodes to fewer bytes than the minimum.
-    SaltTooShort { len: usize },
+    SaltTooShort {
+        /// Its decoded length.
+        len: usize,
+    },
     /// No hash segment (or an empty one).
     MissingHash,
     /// The hash is not PHC B64.
     InvalidHash(DecodeError),
     /// The hash decodes to fewer bytes than the minimum.
-    HashTooShort { len: usize },
+    HashTooShort {
+        /// Its decoded length.
+        len: usize,
+    },
     /// A `$` segment after the hash.
     TrailingField,
     /// Longer than the algorithm allows (argon2: 127 characters).
-    TooLong { len: usize },
+    TooLong {
+        /// The string's length.
+        len: usize,
+    },
 }
 
 impl fmt::Display for PhcError {
@@ -154,11 +168,14 @@ impl std::error::Error for PhcError {}
 /// The argon2 variants Auth0 accepts (libsodium verifies only these two).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Argon2Variant {
+    /// `argon2i`.
     I,
+    /// `argon2id`.
     Id,
 }
 
 impl Argon2Variant {
+    /// The PHC identifier: `argon2i` or `argon2id`.
     pub const fn ident(self) -> &'static str {
         match self {
             Argon2Variant::I => "argon2i",
@@ -179,22 +196,28 @@ impl Argon2Variant {
 /// to at least 8 bytes and the hash (tag) to at least 16.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Argon2<'a> {
+    /// `argon2i` or `argon2id`.
     pub variant: Argon2Variant,
+    /// `v`: always 19 (0x13).
     pub version: u32,
-    /// Memory in KiB.
+    /// `m`: memory in KiB.
     pub m_cost: u32,
+    /// `t`: passes over the memory.
     pub t_cost: u32,
+    /// `p`: lanes.
     pub p_cost: u32,
     /// The salt as written (B64).
     pub salt: &'a str,
     /// The tag as written (B64).
     pub hash: &'a str,
-    /// Decoded lengths.
+    /// The salt's decoded length.
     pub salt_len: usize,
+    /// The tag's decoded length.
     pub hash_len: usize,
 }
 
 impl<'a> Argon2<'a> {
+    /// Parses an argon2 PHC string by the grammar above.
     pub fn parse(s: &'a str) -> Result<Self, PhcError> {
         let mut fields = fields(s)?;
         let variant = match fields.next() {
@@ -294,15 +317,22 @@ pub struct Pbkdf2<'a> {
     pub digest: Digest,
     /// The parameter segment as written, if any.
     pub params: Option<&'a str>,
+    /// `i`, or 100000 when absent.
     pub iterations: u32,
+    /// `l` (the derived key's length in bytes), or 64 when absent.
     pub key_len: u32,
+    /// The salt as written (B64).
     pub salt: &'a str,
+    /// The derived key as written (B64).
     pub hash: &'a str,
+    /// The salt's decoded length.
     pub salt_len: usize,
+    /// The derived key's decoded length (a mismatch with `key_len` is allowed).
     pub hash_len: usize,
 }
 
 impl<'a> Pbkdf2<'a> {
+    /// Parses a pbkdf2 PHC string by the grammar above.
     pub fn parse(s: &'a str) -> Result<Self, PhcError> {
         let mut fields = fields(s)?;
         let digest_name = fields

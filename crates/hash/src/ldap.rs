@@ -1,9 +1,19 @@
 //! RFC 2307 `userPassword` values, as `custom_password_hash` takes them for `ldap`.
+//!
+//! ```
+//! use user_import_hash::ldap::{Ldap, LdapError, Scheme};
+//!
+//! let l = Ldap::parse("{ssha}TlYlK1uvf2q3UTmsYe4o4O15GAFwZXBwZXI=")?;
+//! assert_eq!((l.scheme, l.scheme_text, l.decoded_len), (Scheme::Ssha, "ssha", 26));
+//! assert!(l.length_fits()); // a 20-byte SHA-1 digest and 6 bytes of salt
+//! assert_eq!(Ldap::parse("{CRYPT}abc"), Err(LdapError::UnsupportedScheme));
+//! # Ok::<(), LdapError>(())
+//! ```
 
 use std::fmt;
 
-use super::decode::{DecodeError, base64_len};
-use super::{Digest, Redacted};
+use crate::decode::{DecodeError, base64_len};
+use crate::{Digest, Redacted};
 
 /// What an ldap `hash.value` must look like (the `PATTERN` message).
 pub const PATTERN: &str = r"^\{(?i:MD5|SMD5|SHA|SSHA|SHA256|SSHA256|SHA384|SSHA384|SHA512|SSHA512)\}([A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$";
@@ -11,19 +21,30 @@ pub const PATTERN: &str = r"^\{(?i:MD5|SMD5|SHA|SSHA|SHA256|SSHA256|SHA384|SSHA3
 /// An RFC 2307 scheme Auth0 accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
+    /// `{MD5}`: md5(P).
     Md5,
+    /// `{SMD5}`: md5(P‖salt)‖salt.
     Smd5,
+    /// `{SHA}`: sha1(P).
     Sha,
+    /// `{SSHA}`: sha1(P‖salt)‖salt.
     Ssha,
+    /// `{SHA256}`: sha256(P).
     Sha256,
+    /// `{SSHA256}`: sha256(P‖salt)‖salt.
     Ssha256,
+    /// `{SHA384}`: sha384(P).
     Sha384,
+    /// `{SSHA384}`: sha384(P‖salt)‖salt.
     Ssha384,
+    /// `{SHA512}`: sha512(P).
     Sha512,
+    /// `{SSHA512}`: sha512(P‖salt)‖salt.
     Ssha512,
 }
 
 impl Scheme {
+    /// Every scheme, in SPEC's order.
     pub const ALL: [Scheme; 10] = [
         Scheme::Md5,
         Scheme::Smd5,
@@ -60,6 +81,7 @@ impl Scheme {
             .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
+    /// The digest it computes.
     pub const fn digest(self) -> Digest {
         match self {
             Scheme::Md5 | Scheme::Smd5 => Digest::Md5,
@@ -92,6 +114,7 @@ impl Scheme {
 /// [`Ldap::length_fits`] (a mismatch is a warning, SPEC section 10).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Ldap<'a> {
+    /// The scheme between the braces.
     pub scheme: Scheme,
     /// The scheme as written, without braces.
     pub scheme_text: &'a str,
@@ -132,6 +155,7 @@ impl fmt::Display for LdapError {
 impl std::error::Error for LdapError {}
 
 impl<'a> Ldap<'a> {
+    /// Parses an RFC 2307 value by the grammar above.
     pub fn parse(s: &'a str) -> Result<Self, LdapError> {
         let rest = s.strip_prefix('{').ok_or(LdapError::NoOpeningBrace)?;
         let (scheme_text, value) = rest.split_once('}').ok_or(LdapError::NoClosingBrace)?;
