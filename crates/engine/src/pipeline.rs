@@ -32,6 +32,11 @@ use crate::sink::{Flow, Keys, Matched, Record, Sink, Status, Summary};
 const CHANNEL_BATCHES: usize = 2;
 /// Written chunks kept for reuse: about the chunks of the batches in flight.
 const SPARE_CHUNKS: usize = 64;
+/// A stream's batch buffers kept for reuse: the batches in flight. Each batch of a stream
+/// used to be a fresh buffer grown by doubling on the reader thread and freed on the
+/// writer's; reusing them keeps the reader from reallocating and the allocator from holding
+/// the freed buffers of another thread (see BENCHMARKS.md, issue 13).
+const SPARE_BUFFERS: usize = 2 * CHANNEL_BATCHES + 2;
 
 enum Data<'a> {
     Borrowed(&'a [u8]),
@@ -54,6 +59,15 @@ struct Batch<'a> {
     framed_bytes: u64,
 }
 
+impl Batch<'_> {
+    /// Gives a stream's buffer back to the reader; a full pool drops it.
+    fn recycle(self, buffers: &Sender<Vec<u8>>) {
+        if let Data::Owned(v) = self.data {
+            let _ = buffers.try_send(v);
+        }
+    }
+}
+
 enum Msg<T> {
     Batch(T),
     Fatal(JobError),
@@ -71,7 +85,7 @@ impl Engine {
             Ok(c) => c,
             Err(e) => return fail(sink, Summary::default(), e),
         };
-        self.run(sink, |tx| read_slice(self, data, &checkpoints, tx))
+        self.run(sink, |tx, _| read_slice(self, data, &checkpoints, tx))
     }
 
     /// Runs a job over a stream. Records are decided as they arrive; if the stream turns
@@ -81,7 +95,9 @@ impl Engine {
         mut reader: impl Read + Send,
         sink: &mut dyn Sink,
     ) -> Result<Summary, JobError> {
-        self.run(sink, move |tx| read_stream(self, &mut reader, tx))
+        self.run(sink, move |tx, spare| {
+            read_stream(self, &mut reader, tx, spare)
+        })
     }
 
     /// Runs a job over a path: regular files are memory-mapped, other files streamed.
@@ -95,18 +111,19 @@ impl Engine {
 
     fn run<'a, R>(&self, sink: &mut dyn Sink, reader: R) -> Result<Summary, JobError>
     where
-        R: FnOnce(&Sender<Msg<Batch<'a>>>) + Send,
+        R: FnOnce(&Sender<Msg<Batch<'a>>>, &Receiver<Vec<u8>>) + Send,
     {
         let (batch_tx, batch_rx) = bounded::<Msg<Batch<'a>>>(CHANNEL_BATCHES);
+        let (buffers_tx, buffers_rx) = bounded::<Vec<u8>>(SPARE_BUFFERS);
         let (done_tx, done_rx) = bounded::<Msg<(Batch<'a>, Vec<Chunk>)>>(CHANNEL_BATCHES);
         // Written chunks go back to the workers with their buffers: fresh buffers for every
         // chunk cost page faults (the kernel's `clear_page_erms` was 5.8% of a 1-thread
         // run's cycles). A full pool drops a chunk, so it never holds more than this.
         let (spare_tx, spare_rx) = bounded::<Chunk>(SPARE_CHUNKS);
         std::thread::scope(|s| {
-            s.spawn(move || reader(&batch_tx));
+            s.spawn(move || reader(&batch_tx, &buffers_rx));
             s.spawn(move || compute(self, batch_rx, done_tx, &spare_rx));
-            write(self, done_rx, sink, &spare_tx)
+            write(self, done_rx, sink, &spare_tx, &buffers_tx)
         })
     }
 }
@@ -133,20 +150,25 @@ impl Engine {
             Some(Source::Mapped(m)) => {
                 let data = m.bytes();
                 let checkpoints = precheck(self, data)?;
-                self.parse_only(|tx| read_slice(self, data, &checkpoints, tx))
+                self.parse_only(|tx, _| read_slice(self, data, &checkpoints, tx))
             }
-            Some(Source::Stream(mut f)) => self.parse_only(move |tx| read_stream(self, &mut f, tx)),
-            None => self.parse_only(|tx| read_stream(self, &mut std::io::stdin(), tx)),
+            Some(Source::Stream(mut f)) => {
+                self.parse_only(move |tx, spare| read_stream(self, &mut f, tx, spare))
+            }
+            None => {
+                self.parse_only(|tx, spare| read_stream(self, &mut std::io::stdin(), tx, spare))
+            }
         }
     }
 
     fn parse_only<'a, R>(&self, reader: R) -> Result<ParseOnly, JobError>
     where
-        R: FnOnce(&Sender<Msg<Batch<'a>>>) + Send,
+        R: FnOnce(&Sender<Msg<Batch<'a>>>, &Receiver<Vec<u8>>) + Send,
     {
         let (tx, rx) = bounded::<Msg<Batch<'a>>>(CHANNEL_BATCHES);
+        let (buffers_tx, buffers_rx) = bounded::<Vec<u8>>(SPARE_BUFFERS);
         std::thread::scope(|s| {
-            s.spawn(move || reader(&tx));
+            s.spawn(move || reader(&tx, &buffers_rx));
             let mut total = ParseOnly::default();
             for msg in rx {
                 let batch = match msg {
@@ -173,6 +195,7 @@ impl Engine {
                 });
                 total.records += batch.inputs.len() as u64;
                 total.parsed += parsed;
+                batch.recycle(&buffers_tx);
             }
             Ok(total)
         })
@@ -381,11 +404,19 @@ fn read_windows(engine: &Engine, data: &[u8], seg: Segment, last: bool, out: &mu
 
 /// Frames a stream. Holds at most one batch of records plus the record being read; a record
 /// over the size limit is not held: only its first bytes are kept for the error line.
-fn read_stream(engine: &Engine, reader: &mut dyn Read, tx: &Sender<Msg<Batch<'static>>>) {
+fn read_stream(
+    engine: &Engine,
+    reader: &mut dyn Read,
+    tx: &Sender<Msg<Batch<'static>>>,
+    buffers: &Receiver<Vec<u8>>,
+) {
     let mut framer = Framer::new();
     let mut spans: Vec<Span> = Vec::new();
     let mut inputs: Vec<Input> = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
+    // A batch is cut at `batch_bytes`, after a read of up to `read_bytes`: a buffer of both
+    // never reallocates for records of the usual size.
+    let capacity = engine.read_bytes() * 3;
+    let mut buf: Vec<u8> = Vec::with_capacity(capacity);
     // Absolute offset of buf[0].
     let mut base: u64 = 0;
     // The oversized record being skipped: its start and first bytes.
@@ -401,8 +432,13 @@ fn read_stream(engine: &Engine, reader: &mut dyn Read, tx: &Sender<Msg<Batch<'st
                 prefixes: &mut Vec<(usize, Vec<u8>)>,
                 cut: usize,
                 framed: u64| {
-        let rest = buf.split_off(cut);
-        let mut data = std::mem::replace(buf, rest);
+        let mut next = buffers
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(capacity));
+        next.clear();
+        next.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
+        let mut data = std::mem::replace(buf, next);
         for (i, prefix) in prefixes.drain(..) {
             let start = data.len();
             data.extend_from_slice(&prefix);
@@ -536,6 +572,7 @@ fn write(
     rx: Receiver<Msg<(Batch<'_>, Vec<Chunk>)>>,
     sink: &mut dyn Sink,
     spare: &Sender<Chunk>,
+    buffers: &Sender<Vec<u8>>,
 ) -> Result<Summary, JobError> {
     let mut summary = Summary::default();
     let mut last_report = Instant::now();
@@ -590,6 +627,7 @@ fn write(
             progress(summary.total, batch.framed_bytes);
             last_report = Instant::now();
         }
+        batch.recycle(buffers);
     }
     match sink.finish(&summary) {
         Ok(()) => Ok(summary),
