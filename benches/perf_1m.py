@@ -85,15 +85,24 @@ def memory(a):
                         "--out", part, "--jobs", "2"], check=True, stdout=subprocess.DEVNULL)
         os.rename(part, nd)
     out = os.path.join(a.dir, "operations5m.ndjson")
-    cmd = [a.bin, "run", "-", "--quiet", "--out", out, "--threads", "2"]
-    runs = [measured(cmd, nd) for _ in range(a.runs)]
-    rss = [r for _, r in runs]
-    times = [t for t, _ in runs]
-    m = statistics.median(times)
-    print(f"run ndjson stdin 5M  peak RSS median {statistics.median(rss) / 1e6:6.1f} MB of "
-          f"{[round(r / 1e6, 1) for r in rss]}  "
-          f"{statistics.median(rss) / users:5.1f} bytes/record  "
-          f"time median {m:6.3f} s  {users / m:>10,.0f} records/s")
+    bins = [("old", a.baseline), ("new", a.bin)] if a.baseline else [("", a.bin)]
+    runs = {label: [] for label, _ in bins}
+    for _ in range(a.runs):
+        # Interleaved (old, new, old, ...) so that drift on the machine hits both.
+        for label, b in bins:
+            runs[label].append(measured([b, "run", "-", "--quiet", "--out", out, "--threads", "2"], nd))
+    peaks = {}
+    for label, _ in bins:
+        rss = [r for _, r in runs[label]]
+        times = [t for t, _ in runs[label]]
+        m = statistics.median(times)
+        peaks[label] = statistics.median(rss)
+        print(f"run ndjson stdin 5M {label:3} peak RSS median {peaks[label] / 1e6:6.1f} MB of "
+              f"{[round(r / 1e6, 1) for r in rss]}  "
+              f"{peaks[label] / users:5.1f} bytes/record  "
+              f"time median {m:6.3f} s  {users / m:>10,.0f} records/s")
+    if a.baseline:
+        print(f"peak RSS new / old: {peaks['new'] / peaks['old']:.2f}")
 
 
 def scaling(a):
