@@ -39,10 +39,11 @@
 //! 3. parse: each record becomes a tape (simd-json, with an exact fallback) and, in the same
 //!    step, a table of its repeated keys (JSON.parse's "first position, last value");
 //! 4. rules: schema, metadata, MFA and password-hash formats (SPEC 2 and 3);
-//! 5. the record stage: identity keys ([`KeyKind`]), the decision against existing users
-//!    (conflicts, updates on [`MatchOn`]) and the record's rendered output, in parallel;
+//! 5. the record stage: identity keys ([`KeyKind`]) and their fingerprints, the decision
+//!    against existing users (conflicts, updates on [`MatchOn`]) and the record's finished
+//!    output line ([`Record::line`]), in parallel;
 //! 6. reconcile: duplicates inside the file, strictly in file order, over a sharded index of
-//!    92-bit fingerprints;
+//!    92-bit fingerprints (the rare duplicate's line is rendered again);
 //! 7. the [`Sink`]: one call per record, in input order ([`NdjsonSink`] writes the NDJSON
 //!    operations stream).
 //!

@@ -22,9 +22,10 @@ use rayon::prelude::*;
 use crate::config::Engine;
 use crate::error::{ErrorKind, JobError};
 use crate::frame::{self, Checkpoint, FrameError, Framer, Span};
+use crate::index::Fingerprinter;
 use crate::input::{self, Source};
 use crate::parse::MAX_RECORD_BYTES;
-use crate::reconcile::Reconciler;
+use crate::reconcile::{self, Reconciler};
 use crate::record::{Chunk, EXCERPT_BYTES, Input, Worker};
 use crate::sink::{Flow, Keys, Matched, Record, Sink, Status, Summary};
 
@@ -122,7 +123,9 @@ impl Engine {
         let (spare_tx, spare_rx) = bounded::<Chunk>(SPARE_CHUNKS);
         std::thread::scope(|s| {
             s.spawn(move || reader(&batch_tx, &buffers_rx));
-            s.spawn(move || compute(self, batch_rx, done_tx, &spare_rx));
+            // One seed for the whole job: the workers fingerprint, the writer looks up.
+            let fingerprints = Fingerprinter::new();
+            s.spawn(move || compute(self, batch_rx, done_tx, &spare_rx, &fingerprints));
             write(self, done_rx, sink, &spare_tx, &buffers_tx)
         })
     }
@@ -540,6 +543,7 @@ fn compute<'a>(
     rx: Receiver<Msg<Batch<'a>>>,
     tx: Sender<Msg<(Batch<'a>, Vec<Chunk>)>>,
     spare: &Receiver<Chunk>,
+    fingerprints: &Fingerprinter,
 ) {
     let opts = engine.record_options();
     for msg in rx {
@@ -557,7 +561,10 @@ fn compute<'a>(
                 .par_chunks(engine.chunk_records())
                 .map(|inputs| {
                     let chunk = spare.try_recv().unwrap_or_default();
-                    WORKER.with(|w| w.borrow_mut().process_into(data, inputs, opts, chunk))
+                    let mut chunk =
+                        WORKER.with(|w| w.borrow_mut().process_into(data, inputs, opts, chunk));
+                    reconcile::fingerprint(fingerprints, &mut chunk);
+                    chunk
                 })
                 .collect()
         });
@@ -603,6 +610,7 @@ fn write(
                         on: *on,
                     }),
                     original: rec.complete.then(|| &data[rec.raw.clone()]),
+                    line: chunk.slice(&rec.line),
                 };
                 let flow = match sink.record(&record) {
                     Ok(flow) => flow,

@@ -12,6 +12,7 @@ use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_mini
 use crate::emit::merge::write_merged;
 use crate::existing::{self, Existing, UPSERTABLE, Verdict};
 use crate::finding::{Code, Finding, Findings};
+use crate::index::Fingerprint;
 use crate::keys::{self, MatchOn};
 pub use crate::keys::{KeyKind, lower_into};
 use crate::parse::{MAX_RECORD_BYTES, Parsed, Parser, Unparsable};
@@ -29,6 +30,9 @@ pub struct Rec {
     /// The record's bytes within the batch data, and whether they are all there.
     pub raw: Range<usize>,
     pub complete: bool,
+    /// The record's whole line of the operations stream (SPEC 6), newline included; the
+    /// `user`, `excerpt`, `errors` and `warnings` ranges lie inside it.
+    pub line: Range<u32>,
     pub user: Range<u32>,
     pub excerpt: Option<Range<u32>>,
     pub errors: Range<u32>,
@@ -53,6 +57,10 @@ pub struct Chunk {
     pub entries: Vec<Entry>,
     pub text: String,
     pub recs: Vec<Rec>,
+    /// The fingerprints of the keys that take part in in-file matching, in record and
+    /// [`KeyKind`] order, made on the worker so that the serial reconciler only looks
+    /// them up (see `reconcile::fingerprint`).
+    pub fingerprints: Vec<(u32, KeyKind, Fingerprint)>,
 }
 
 impl Chunk {
@@ -63,6 +71,7 @@ impl Chunk {
         self.entries.clear();
         self.text.clear();
         self.recs.clear();
+        self.fingerprints.clear();
     }
 
     pub fn slice(&self, r: &Range<u32>) -> &[u8] {
@@ -174,6 +183,7 @@ impl Worker {
             op: Op::Error,
             raw: input.raw.clone(),
             complete: input.complete,
+            line: 0..0,
             user: 0..0,
             excerpt: None,
             errors: 0..0,
@@ -244,7 +254,10 @@ fn unparsable(findings: &mut Findings, why: &Unparsable) {
 
 #[cold]
 fn finish_unparsable(raw: &[u8], findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
+    rec.op = Op::Error;
+    open_line(chunk, rec, None);
     rec.user = push(chunk, |b| b.extend_from_slice(b"null"));
+    chunk.buf.extend_from_slice(b",\"raw\":");
     rec.excerpt = Some(push(chunk, |b| write_excerpt(b, raw, EXCERPT_BYTES)));
     write_errors(findings, rec, chunk);
 }
@@ -280,8 +293,7 @@ fn object(
     }
     if findings.has_errors() {
         findings.clear_warnings();
-        rec.user = push(chunk, |b| write_masked(b, raw));
-        write_errors(findings, rec, chunk);
+        write_error_line(raw, findings, rec, chunk);
         return;
     }
     rec.schema_ok = true;
@@ -297,8 +309,7 @@ fn object(
         if verdict != Verdict::Fail {
             findings.deny_warnings();
         }
-        rec.user = push(chunk, |b| write_masked(b, raw));
-        write_errors(findings, rec, chunk);
+        write_error_line(raw, findings, rec, chunk);
         return;
     }
     match (verdict, &opts.existing) {
@@ -309,8 +320,9 @@ fn object(
             let mut s = std::mem::take(ctx.path);
             ex.snapshot.user(m).string("user_id", &mut s);
             let id = push(chunk, |b| b.extend_from_slice(s.as_bytes()));
-            *ctx.path = s;
             rec.matched = Some((id, on));
+            open_line(chunk, rec, Some((&s, on)));
+            *ctx.path = s;
             rec.user = push(chunk, |b| write_update_user(b, raw, p, ex, m));
         }
         _ => {
@@ -318,6 +330,7 @@ fn object(
             // Only a repeated key at the top level would make the patched copy differ, but
             // records with a repeated key anywhere are rare enough to go the long way.
             let repeats = root.no_repeats_anywhere() != Some(true);
+            open_line(chunk, rec, None);
             rec.user = push(chunk, |b| {
                 if repeats || !write_insert_patched(b, raw, p) {
                     write_insert_user(b, raw, p);
@@ -326,9 +339,11 @@ fn object(
         }
     }
     if findings.has_warnings() {
+        chunk.buf.extend_from_slice(b",\"warnings\":");
         rec.warnings = push(chunk, |b| write_findings(b, findings.warnings()));
         rec.warning_list = chunk.push_entries(findings.warnings());
     }
+    close_line(chunk, rec);
 }
 
 fn push(chunk: &mut Chunk, f: impl FnOnce(&mut Vec<u8>)) -> Range<u32> {
@@ -343,10 +358,50 @@ fn push_key(chunk: &mut Chunk, f: impl FnOnce(&mut Vec<u8>)) -> Range<u32> {
     start..chunk.keys.len() as u32
 }
 
+/// The line of a record Auth0 rejects, the record as supplied with its secrets masked.
+pub fn write_error_line(raw: &[u8], findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
+    rec.op = Op::Error;
+    rec.matched = None;
+    rec.warnings = 0..0;
+    rec.warning_list = 0..0;
+    open_line(chunk, rec, None);
+    rec.user = push(chunk, |b| write_masked(b, raw));
+    write_errors(findings, rec, chunk);
+}
+
+/// The errors and the end of an error line opened by [`open_line`].
 fn write_errors(findings: &Findings, rec: &mut Rec, chunk: &mut Chunk) {
     rec.op = Op::Error;
+    chunk.buf.extend_from_slice(b",\"errors\":");
     rec.errors = push(chunk, |b| write_findings(b, findings.errors()));
     rec.error_list = chunk.push_entries(findings.errors());
+    close_line(chunk, rec);
+}
+
+/// Starts the record's line of the operations stream, up to its `user`:
+/// `{"op":"insert","index":N,"user":`, and for an update the matched user's id and key.
+/// The worker writes whole lines so that the serial thread only hands them on.
+fn open_line(chunk: &mut Chunk, rec: &mut Rec, matched: Option<(&str, MatchOn)>) {
+    let start = chunk.buf.len() as u32;
+    let b = &mut chunk.buf;
+    b.extend_from_slice(b"{\"op\":\"");
+    b.extend_from_slice(rec.op.name().as_bytes());
+    b.extend_from_slice(b"\",\"index\":");
+    b.extend_from_slice(itoa::Buffer::new().format(rec.index).as_bytes());
+    if let Some((id, on)) = matched {
+        b.extend_from_slice(b",\"user_id\":");
+        write_str(b, id);
+        b.extend_from_slice(b",\"match\":");
+        write_str(b, on.name());
+    }
+    b.extend_from_slice(b",\"user\":");
+    rec.line = start..start;
+}
+
+/// Ends the line opened by [`open_line`].
+fn close_line(chunk: &mut Chunk, rec: &mut Rec) {
+    chunk.buf.extend_from_slice(b"}\n");
+    rec.line.end = chunk.buf.len() as u32;
 }
 
 /// `[{"code":..,"message":..,"path":..},...]`; `path` is left out for path-less errors.

@@ -66,6 +66,10 @@ pub struct Record<'a> {
     /// The record's bytes as they were in the input; `None` when they were not kept (a
     /// record over the size limit read from a stream).
     pub original: Option<&'a [u8]>,
+    /// The record's line of the operations stream (SPEC 6), newline included, exactly as
+    /// [`crate::NdjsonSink`] writes it: rendered by the worker threads, so that a sink that
+    /// forwards the wire format does no formatting of its own.
+    pub line: &'a [u8],
 }
 
 /// The existing user an update matched.

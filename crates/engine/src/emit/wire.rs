@@ -78,58 +78,21 @@ impl<W: Write> NdjsonSink<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
-
-    fn head(&mut self, op: &str, index: u64) {
-        self.line.clear();
-        self.line.extend_from_slice(b"{\"op\":\"");
-        self.line.extend_from_slice(op.as_bytes());
-        self.line.extend_from_slice(b"\",\"index\":");
-        self.line
-            .extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
-    }
-
-    fn tail(&mut self, r: &Record<'_>) -> SinkResult {
-        self.line.extend_from_slice(b",\"user\":");
-        self.line.extend_from_slice(r.user);
-        if !r.warnings.is_empty() {
-            self.line.extend_from_slice(b",\"warnings\":");
-            self.line.extend_from_slice(r.warnings.json());
-        }
-        self.line.extend_from_slice(b"}\n");
-        self.out.write_all(&self.line)?;
-        Ok(Flow::Continue)
-    }
 }
 
 impl<W: Write> Sink for NdjsonSink<W> {
     fn insert(&mut self, r: &Record<'_>) -> SinkResult {
-        self.head("insert", r.index);
-        self.tail(r)
+        self.out.write_all(r.line)?;
+        Ok(Flow::Continue)
     }
 
     fn update(&mut self, r: &Record<'_>) -> SinkResult {
-        self.head("update", r.index);
-        if let Some(m) = r.matched {
-            self.line.extend_from_slice(b",\"user_id\":");
-            write_str(&mut self.line, m.user_id);
-            self.line.extend_from_slice(b",\"match\":");
-            write_str(&mut self.line, m.on.name());
-        }
-        self.tail(r)
+        self.out.write_all(r.line)?;
+        Ok(Flow::Continue)
     }
 
     fn error(&mut self, r: &Record<'_>) -> SinkResult {
-        self.head("error", r.index);
-        self.line.extend_from_slice(b",\"user\":");
-        self.line.extend_from_slice(r.user);
-        if let Some(raw) = r.raw_excerpt {
-            self.line.extend_from_slice(b",\"raw\":");
-            self.line.extend_from_slice(raw);
-        }
-        self.line.extend_from_slice(b",\"errors\":");
-        self.line.extend_from_slice(r.errors.json());
-        self.line.extend_from_slice(b"}\n");
-        self.out.write_all(&self.line)?;
+        self.out.write_all(r.line)?;
         if let Some(w) = self.errors.as_mut() {
             self.line.clear();
             self.line.extend_from_slice(b"{\"user\":");

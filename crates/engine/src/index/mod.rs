@@ -263,6 +263,19 @@ impl KeyIndex {
         }
     }
 
+    /// Asks the CPU to fetch the slot where `fp`'s search will start. A lookup in an index
+    /// larger than the cache is one miss; issued ahead for a whole chunk's keys, the misses
+    /// overlap instead of stalling the writer thread one after the other.
+    #[inline]
+    pub fn prefetch(&self, fp: Fingerprint) {
+        let (s, r) = Residue::of(fp);
+        let slots = &self.shards[s].slots;
+        if !slots.is_empty() {
+            let at = Shard::home(r, Shard::homes(slots.len()));
+            prefetch_read(&slots[at]);
+        }
+    }
+
     /// Whether `fp` is taken.
     pub fn contains(&self, fp: Fingerprint) -> bool {
         let (s, r) = Residue::of(fp);
@@ -288,6 +301,20 @@ impl KeyIndex {
                 .map(|s| s.slots.len() * size_of::<Slot>())
                 .sum::<usize>()
     }
+}
+
+/// A hint to bring `slot`'s cache line closer; no effect on what any read returns.
+#[inline]
+fn prefetch_read(slot: &Slot) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults and has no effect on memory or program state; the
+        // pointer comes from a live reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(slot.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = slot;
 }
 
 /// One key held by an existing user: 32 bits of its hash and the user's number.
