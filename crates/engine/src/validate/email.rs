@@ -86,7 +86,27 @@ fn is_fqdn(domain: &str) -> bool {
         return false;
     };
     // The JS then rejects an all-digit TLD, which the TLD rule has already excluded.
-    is_tld(&domain[dot + 1..]) && domain.split('.').all(is_label)
+    is_tld(&domain[dot + 1..]) && dot_pieces(domain).all(is_label)
+}
+
+/// `s.split('.')`, searched byte by byte: for the few short pieces of an address this is a
+/// fraction of the cost of the `char` pattern's searcher (3% of a run's cycles were in it).
+/// A `.` is ASCII, so every cut is a character boundary.
+fn dot_pieces(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b'.') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// What [`is_label_char`] and [`is_atom_char`] say of each ASCII byte, looked up byte by
@@ -200,7 +220,7 @@ fn is_local_part(user: &str) -> bool {
         // and `slice(1, 0)` is then empty, which the quoted pattern (`*`) accepts.
         [b'"'] => true,
         [b'"', .., b'"'] => is_quoted_content(&user[1..user.len() - 1]),
-        _ => user.split('.').all(|atom| {
+        _ => dot_pieces(user).all(|atom| {
             !atom.is_empty()
                 && all_in(atom, &ATOM_ASCII).unwrap_or_else(|| atom.chars().all(is_atom_char))
         }),
@@ -261,7 +281,28 @@ fn is_quoted_escapable(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_email;
+    use super::{dot_pieces, is_email};
+
+    #[test]
+    fn dot_pieces_are_str_split() {
+        for s in [
+            "",
+            ".",
+            "..",
+            "a",
+            "a.b",
+            "a..b",
+            ".a",
+            "a.",
+            "é.ü.x",
+            "x.中文.",
+            "...a...b",
+        ] {
+            let ours: Vec<&str> = dot_pieces(s).collect();
+            let std: Vec<&str> = s.split('.').collect();
+            assert_eq!(ours, std, "{s:?}");
+        }
+    }
 
     #[derive(serde::Deserialize)]
     struct Case {
