@@ -106,19 +106,23 @@ def memory(a):
 
 
 def scaling(a):
-    """The 1M NDJSON file case with one and two threads, interleaved so drift hits both."""
+    """The 1M NDJSON file case with one and two threads, interleaved so drift hits both (and,
+    with --baseline, the older binary's runs interleaved with the newer's)."""
     nd, _, ex = generate(a.dir, a.users, a.existing)
     out = os.path.join(a.dir, "operations.ndjson")
-    times = {1: [], 2: []}
+    bins = [("old", a.baseline), ("new", a.bin)] if a.baseline else [("", a.bin)]
+    times = {(label, t): [] for label, _ in bins for t in (1, 2)}
     for _ in range(a.runs):
+        for label, b in bins:
+            for t in (1, 2):
+                cmd = [b, "run", "--quiet", "--existing", ex, "--out", out, "--threads", str(t), nd]
+                times[(label, t)].append(timed(cmd))
+    for label, _ in bins:
+        m = {t: statistics.median(times[(label, t)]) for t in (1, 2)}
         for t in (1, 2):
-            cmd = [a.bin, "run", "--quiet", "--existing", ex, "--out", out, "--threads", str(t), nd]
-            times[t].append(timed(cmd))
-    m = {t: statistics.median(v) for t, v in times.items()}
-    for t in (1, 2):
-        print(f"run ndjson file {t} thread(s) median {m[t]:6.3f} s of {[round(x, 3) for x in times[t]]}  "
-              f"{a.users / m[t]:>10,.0f} records/s")
-    print(f"2 threads / 1 thread: {m[1] / m[2]:.2f}x the throughput")
+            print(f"run ndjson file {label:3} {t} thread(s) median {m[t]:6.3f} s of "
+                  f"{[round(x, 3) for x in times[(label, t)]]}  {a.users / m[t]:>10,.0f} records/s")
+        print(f"{label:3} 2 threads / 1 thread: {m[1] / m[2]:.2f}x the throughput")
 
 
 def main():
