@@ -675,6 +675,14 @@ impl Framer {
                     }
                 }
                 Lex::None => {
+                    let (next, done) = self.scan_common(w, base, i, out)?;
+                    if done {
+                        return Ok(next);
+                    }
+                    if next > i {
+                        i = next;
+                        continue;
+                    }
                     let b = w[i];
                     let at = base + i as u64;
                     if self.white(b, at) {
@@ -786,6 +794,119 @@ impl Framer {
         Ok(i)
     }
 
+    /// The common tokens inside an element, taken in a tight loop with the grammar state in
+    /// a local: white space, commas, colons, brackets and strings without escapes that end
+    /// in the window. Each makes exactly the move the general loop in [`Self::scan_elem`]
+    /// would; at any other byte (a number, a literal, an escape, a control character, an
+    /// error, the window's end) it stores the state and returns that byte's index for the
+    /// general loop, which also words every error. Returns whether the element ended.
+    /// (The general loop dispatches on the lexer and the expectation for every byte between
+    /// strings; its mispredicted branches were most of the array check's time.)
+    #[inline]
+    fn scan_common(
+        &mut self,
+        w: &[u8],
+        base: u64,
+        mut i: usize,
+        out: &mut Vec<Span>,
+    ) -> Result<(usize, bool), FrameError> {
+        // A string from its opening quote at `i`: the index after its closing quote, when it
+        // has no escape or control character and ends in the window.
+        let string = |i: usize| {
+            let end = plain_run(w, i + 1);
+            (w.get(end) == Some(&b'"')).then_some(end + 1)
+        };
+        let mut expect = self.expect;
+        // If-chains in the order tokens usually come, not a table on (state, byte): the
+        // branches then follow the records' regular shape.
+        loop {
+            let Some(&b) = w.get(i) else { break };
+            if b <= b' ' {
+                match b {
+                    b' ' | b'\t' | b'\r' => {}
+                    b'\n' => self.newline(base + i as u64),
+                    _ => break,
+                }
+                i += 1;
+                continue;
+            }
+            if b == b'"' {
+                let Some(end) = string(i) else { break };
+                match expect {
+                    Expect::Key | Expect::FirstKeyOrEnd => {
+                        i = end;
+                        expect = Expect::Colon;
+                    }
+                    Expect::Value | Expect::FirstValueOrEnd => {
+                        i = end;
+                        self.expect = expect;
+                        if self.value_done(base + i as u64, out) {
+                            return Ok((i, true));
+                        }
+                        expect = self.expect;
+                    }
+                    Expect::Colon | Expect::CommaOrEnd => break,
+                }
+            } else if b == b':' {
+                if expect != Expect::Colon {
+                    break;
+                }
+                i += 1;
+                expect = Expect::Value;
+            } else if b == b',' {
+                if expect != Expect::CommaOrEnd {
+                    break;
+                }
+                i += 1;
+                expect = if self.top_is_object() {
+                    Expect::Key
+                } else {
+                    Expect::Value
+                };
+            } else if b == b'{' || b == b'[' {
+                if !matches!(expect, Expect::Value | Expect::FirstValueOrEnd) {
+                    break;
+                }
+                i += 1;
+                self.expect = expect;
+                self.open(b == b'{');
+                expect = self.expect;
+            } else if b == b'}' || b == b']' {
+                let object = b == b'}';
+                let closes = match expect {
+                    Expect::FirstKeyOrEnd => object,
+                    Expect::FirstValueOrEnd => !object,
+                    // A mismatched bracket is an error the general loop words.
+                    Expect::CommaOrEnd => self.top_is_object() == object,
+                    _ => false,
+                };
+                if !closes {
+                    break;
+                }
+                i += 1;
+                self.expect = expect;
+                if self.close(object, base + i as u64, out)? {
+                    return Ok((i, true));
+                }
+                expect = self.expect;
+            } else if let Some(end) = scalar(w, i) {
+                if !matches!(expect, Expect::Value | Expect::FirstValueOrEnd) {
+                    break;
+                }
+                i = end;
+                self.expect = expect;
+                if self.value_done(base + i as u64, out) {
+                    return Ok((i, true));
+                }
+                expect = self.expect;
+            } else {
+                break;
+            }
+        }
+        self.expect = expect;
+        Ok((i, false))
+    }
+
     fn open(&mut self, object: bool) {
         let d = self.depth as usize;
         let (word, bit) = (d / 64, d % 64);
@@ -830,6 +951,54 @@ impl Framer {
             false
         }
     }
+}
+
+/// The end of a well-formed number or literal (`true`, `false`, `null`) starting at `i`,
+/// when the byte after it is in the window too (the general loop decides a number at the
+/// byte that follows it, which it does not consume); None for anything else, which the
+/// general loop then takes byte by byte and, if it must, words as an error.
+#[inline]
+fn scalar(w: &[u8], i: usize) -> Option<usize> {
+    let digits = |mut j: usize| {
+        while w.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        j
+    };
+    let end = match w[i] {
+        b't' => (w.get(i..i + 4)? == b"true").then_some(i + 4)?,
+        b'f' => (w.get(i..i + 5)? == b"false").then_some(i + 5)?,
+        b'n' => (w.get(i..i + 4)? == b"null").then_some(i + 4)?,
+        b'-' | b'0'..=b'9' => {
+            let mut j = i + usize::from(w[i] == b'-');
+            j = match w.get(j)? {
+                b'0' => j + 1,
+                b'1'..=b'9' => digits(j + 1),
+                _ => return None,
+            };
+            if w.get(j) == Some(&b'.') {
+                let frac = digits(j + 1);
+                if frac == j + 1 {
+                    return None;
+                }
+                j = frac;
+            }
+            if matches!(w.get(j), Some(b'e' | b'E')) {
+                j += 1;
+                if matches!(w.get(j), Some(b'+' | b'-')) {
+                    j += 1;
+                }
+                let exp = digits(j);
+                if exp == j {
+                    return None;
+                }
+                j = exp;
+            }
+            j
+        }
+        _ => return None,
+    };
+    (end < w.len()).then_some(end)
 }
 
 /// The first index from `i` of a bracket or a `"` in `w`, or `w.len()`, outside strings of
