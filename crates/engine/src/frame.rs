@@ -819,8 +819,7 @@ impl Framer {
         let mut expect = self.expect;
         // If-chains in the order tokens usually come, not a table on (state, byte): the
         // branches then follow the records' regular shape.
-        loop {
-            let Some(&b) = w.get(i) else { break };
+        while let Some(&b) = w.get(i) {
             if b <= b' ' {
                 match b {
                     b' ' | b'\t' | b'\r' => {}
