@@ -1546,6 +1546,12 @@ mod tests {
                 let truncated = &data[..cut.index(data.len() + 1)];
                 for input in [&data[..], truncated, &mutated[..]] {
                     let want = sequential(input);
+                    // Fed a byte at a time, a framer takes almost every token through its
+                    // general loop; fed whole, through the fast loop (`scan_common`,
+                    // `scalar`). Both must give the same spans, or the same error.
+                    for window in [1, 3] {
+                        prop_assert_eq!(frame(input, window), frame(input, usize::MAX));
+                    }
                     prop_assert_eq!(
                         check(input, piece).map(|_| ()),
                         want.as_ref().map(|_| ()).map_err(Clone::clone)

@@ -60,19 +60,18 @@ impl Reconciler {
         for &(_, _, fp) in &chunk.fingerprints {
             self.in_file.prefetch(fp);
         }
-        let mut i = 0;
-        while let Some(&(r, _, _)) = chunk.fingerprints.get(i) {
+        // Taken out for the loop, which re-renders duplicates into the same chunk.
+        let fingerprints = std::mem::take(&mut chunk.fingerprints);
+        for record in fingerprints.chunk_by(|a, b| a.0 == b.0) {
             let mut repeated = [false; 4];
-            while let Some(&(owner, kind, fp)) = chunk.fingerprints.get(i)
-                && owner == r
-            {
+            for &(_, kind, fp) in record {
                 repeated[kind as usize] = self.in_file.take(fp);
-                i += 1;
             }
-            if repeated.iter().any(|&d| d) {
-                self.duplicate(data, chunk, r as usize, repeated);
+            if repeated.contains(&true) {
+                self.duplicate(data, chunk, record[0].0 as usize, repeated);
             }
         }
+        chunk.fingerprints = fingerprints;
     }
 
     /// Re-renders a record as an in-file duplicate: only `DUPLICATED_USER` errors, one per
