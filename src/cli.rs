@@ -47,6 +47,11 @@ enum Command {
     /// Frame and parse every record and nothing else: the floor for benchmarks.
     #[command(hide = true)]
     ParseOnly(ParseOnlyArgs),
+    /// Import a split folder into Auth0 through the Management API: two jobs in flight,
+    /// resumable, every result kept (token in AUTH0_TOKEN, or AUTH0_CLIENT_ID and
+    /// AUTH0_CLIENT_SECRET).
+    #[cfg(feature = "submit")]
+    Submit(SubmitArgs),
     /// Serve Auth0's bulk-import job API over the engine and a SQLite user store (token in
     /// USER_IMPORT_TOKEN).
     #[cfg(feature = "server")]
@@ -58,6 +63,59 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         args: Vec<String>,
     },
+}
+
+#[cfg(feature = "submit")]
+#[derive(clap::Args, Debug)]
+struct SubmitArgs {
+    /// The folder a `split` wrote (manifest.json and its files); the journal and the
+    /// results (jobs.ndjson, errors.ndjson, failed.json) are kept there.
+    dir: PathBuf,
+    /// The tenant, e.g. `example.eu.auth0.com`: calls go to https://DOMAIN, tokens are
+    /// asked for the audience https://DOMAIN/api/v2/.
+    #[arg(long, value_name = "DOMAIN", required_unless_present = "base_url")]
+    domain: Option<String>,
+    /// The database connection to import into (`con_` and 16 letters or digits).
+    #[arg(long, value_name = "ID", value_parser = connection_id)]
+    connection_id: String,
+    /// Send the calls here instead of https://DOMAIN (e.g. `http://127.0.0.1:3000` for
+    /// `user-import serve`).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Jobs in flight at once (Auth0 allows two per tenant).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=2))]
+    concurrency: u64,
+    /// Ask Auth0 to send each job's completion email.
+    #[arg(long)]
+    send_completion_email: bool,
+    /// Print what would be sent, in order, and call nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// No progress bar and no summary on standard error.
+    #[arg(long)]
+    quiet: bool,
+    /// The first retry's backoff in ms (it doubles, with jitter, up to 30 s).
+    #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
+    retry_base_ms: u64,
+    /// Attempts of one call before a file is given up on.
+    #[arg(long, value_name = "N", default_value_t = 8, hide = true)]
+    retries: u32,
+    /// The first wait between polls of a job in ms (it grows to 5 s).
+    #[arg(long, value_name = "MS", default_value_t = 250, hide = true)]
+    poll_ms: u64,
+}
+
+#[cfg(feature = "submit")]
+fn connection_id(s: &str) -> Result<String, String> {
+    let ok = s
+        .strip_prefix("con_")
+        .is_some_and(|rest| rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a connection id is `con_` and 16 letters or digits (GET /api/v2/connections lists them)".to_owned())
+    }
 }
 
 #[cfg(feature = "server")]
@@ -236,6 +294,8 @@ pub fn main() -> ExitCode {
         Command::Convert(args) => convert(args),
         Command::Split(args) => split(args),
         Command::ParseOnly(args) => parse_only(args),
+        #[cfg(feature = "submit")]
+        Command::Submit(args) => submit(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve(args),
         #[cfg(not(feature = "server"))]
@@ -246,6 +306,61 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+#[cfg(feature = "submit")]
+fn submit(args: SubmitArgs) -> ExitCode {
+    use crate::submit::{Credentials, Options, Policy, Secret};
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let creds = match (
+        env("AUTH0_TOKEN"),
+        env("AUTH0_CLIENT_ID"),
+        env("AUTH0_CLIENT_SECRET"),
+    ) {
+        (Some(t), _, _) => Some(Credentials::Token(Secret::new(t))),
+        (None, Some(id), Some(secret)) => Some(Credentials::Client {
+            id,
+            secret: Secret::new(secret),
+        }),
+        _ => None,
+    };
+    let domain = args.domain.as_deref().map(|d| {
+        d.trim()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned()
+    });
+    // clap requires one of the two.
+    let base = match (&args.base_url, &domain) {
+        (Some(url), _) => url.trim_end_matches('/').to_owned(),
+        (None, d) => format!("https://{}", d.as_deref().unwrap_or_default()),
+    };
+    let audience = match &domain {
+        Some(d) => format!("https://{d}/api/v2/"),
+        None => format!("{base}/api/v2/"),
+    };
+    let options = Options {
+        dir: args.dir,
+        base,
+        audience,
+        connection_id: args.connection_id,
+        concurrency: args.concurrency as usize,
+        send_completion_email: args.send_completion_email,
+        dry_run: args.dry_run,
+        quiet: args.quiet,
+        policy: Policy {
+            attempts: args.retries.max(1),
+            base_delay: std::time::Duration::from_millis(args.retry_base_ms),
+            ..Policy::default()
+        },
+        poll: std::time::Duration::from_millis(args.poll_ms.max(1)),
+    };
+    ExitCode::from(crate::submit::submit(&options, creds))
 }
 
 #[cfg(feature = "server")]

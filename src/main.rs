@@ -10,6 +10,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
 mod split;
+#[cfg(feature = "submit")]
+mod submit;
 
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -11,4 +11,5 @@ mod invariants;
 mod regressions;
 mod server;
 mod split;
+mod submit;
 mod verify;

@@ -14,19 +14,23 @@ use serde_json::{Value, json};
 
 use crate::common::{bin, temp_dir, write_file};
 
-const TOKEN: &str = "test-token-5f0c2a";
+pub(crate) const TOKEN: &str = "test-token-5f0c2a";
 const BCRYPT: &str = "$2b$10$C9hB01.YxRSTcn/ZOOo4j.TW7xCKKFKBSF.C7E0xiUwumqIDqWUXG";
 const TOO_MANY: &str = r#"{"statusCode":429,"error":"Too Many Requests","message":"There are 2 active import users jobs, please wait until some of them are finished and try again"}"#;
 
 /// A running `user-import serve`, killed (SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(db: &Path, args: &[&str]) -> Server {
+    pub(crate) fn start(db: &Path, args: &[&str]) -> Server {
+        Server::start_with_env(db, args, &[])
+    }
+
+    pub(crate) fn start_with_env(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin())
             .arg("serve")
             .arg("--db")
@@ -34,6 +38,7 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("USER_IMPORT_TOKEN", TOKEN)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -66,7 +71,7 @@ impl Server {
         Server { child, base, log }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -75,7 +80,7 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().expect("the log").clone()
     }
 }
@@ -87,7 +92,7 @@ impl Drop for Server {
 }
 
 /// Runs curl in `dir` with `args`; returns the status code and the body.
-fn curl_in(dir: &Path, args: &[&str]) -> (u16, String) {
+pub(crate) fn curl_in(dir: &Path, args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
         .current_dir(dir)
         .args(["--silent", "--show-error", "--write-out", "\n%{http_code}"])
@@ -104,7 +109,7 @@ fn curl_in(dir: &Path, args: &[&str]) -> (u16, String) {
     (code.parse().expect("status"), body.to_owned())
 }
 
-fn json(body: &str) -> Value {
+pub(crate) fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
@@ -113,7 +118,13 @@ fn bearer() -> String {
 }
 
 /// Auth0's "Request bulk user import" command.
-fn post_job(s: &Server, dir: &Path, file: &str, connection: &str, extra: &[&str]) -> (u16, String) {
+pub(crate) fn post_job(
+    s: &Server,
+    dir: &Path,
+    file: &str,
+    connection: &str,
+    extra: &[&str],
+) -> (u16, String) {
     let url = s.url("/api/v2/jobs/users-imports");
     let users = format!("users=@{file}");
     let con = format!("connection_id={connection}");
@@ -139,7 +150,7 @@ fn bearer_static() -> &'static str {
 }
 
 /// Auth0's "Check job status" (and "Retrieve failed entries", with `/errors`) command.
-fn get(s: &Server, path: &str) -> (u16, String) {
+pub(crate) fn get(s: &Server, path: &str) -> (u16, String) {
     let url = s.url(path);
     curl_in(
         Path::new("."),
@@ -156,7 +167,7 @@ fn get(s: &Server, path: &str) -> (u16, String) {
     )
 }
 
-fn connection_id(s: &Server, name: &str) -> String {
+pub(crate) fn connection_id(s: &Server, name: &str) -> String {
     let (code, body) = get(s, "/api/v2/connections");
     assert_eq!(code, 200, "{body}");
     let list = json(&body);
@@ -170,7 +181,7 @@ fn connection_id(s: &Server, name: &str) -> String {
 }
 
 /// Polls the job until it is completed or failed.
-fn wait_done(s: &Server, id: &str) -> Value {
+pub(crate) fn wait_done(s: &Server, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (code, body) = get(s, &format!("/api/v2/jobs/{id}"));
@@ -205,7 +216,7 @@ fn by_email(s: &Server, email: &str) -> Vec<Value> {
     json(&body).as_array().expect("a JSON array").clone()
 }
 
-fn db_users(db: &Path) -> Vec<String> {
+pub(crate) fn db_users(db: &Path) -> Vec<String> {
     let c = rusqlite::Connection::open(db).expect("open the store");
     let mut st = c
         .prepare("SELECT email FROM users ORDER BY email")
