@@ -149,6 +149,16 @@ impl Journal {
             .append(true)
             .read(true)
             .open(&path)?;
+        // Two runs on one folder would interleave their events and send files twice.
+        if let Err(e) = file.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another submit is running on this folder",
+                ),
+                std::fs::TryLockError::Error(e) => e,
+            });
+        }
         if durable < text.len() {
             file.set_len(durable as u64)?;
         }
@@ -250,6 +260,16 @@ mod tests {
         assert_eq!(s["b.json"].uncertain_since, None);
         assert_eq!(s["c.json"].job.as_deref(), Some("job_1"));
         assert_eq!(s["c.json"].uncertain_since, None);
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_folder_is_refused() {
+        let d = dir("locked");
+        let (j, _) = Journal::open(&d).unwrap();
+        let e = Journal::open(&d).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        drop(j);
+        assert!(Journal::open(&d).is_ok());
     }
 
     #[test]
