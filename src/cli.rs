@@ -102,7 +102,7 @@ struct SubmitArgs {
     #[arg(long, value_name = "N", default_value_t = 8, hide = true)]
     retries: u32,
     /// The first wait between polls of a job in ms (it grows to 5 s).
-    #[arg(long, value_name = "MS", default_value_t = 250, hide = true)]
+    #[arg(long, value_name = "MS", default_value_t = 100, hide = true)]
     poll_ms: u64,
 }
 
