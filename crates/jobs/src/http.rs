@@ -1,14 +1,19 @@
-//! The HTTP side: Auth0's Management API routes for import jobs, the bearer token, and
-//! Auth0's error bodies (`{"statusCode","error","message","errorCode"}`).
+//! The HTTP side: Auth0's Management API routes for import jobs and Auth0's error bodies
+//! (`{"statusCode","error","message","errorCode"}`). Every `/api/v2` call passes the gate
+//! first (the rate limit, then injected faults), then the bearer check (`auth`), then its
+//! handler.
 //!
 //! Handlers never run the engine or hold the store for long: store calls are short and go
 //! through `spawn_blocking`; jobs go to the [`Runner`]'s threads.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,11 +21,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
 
+use crate::auth::{self, Tokens};
+use crate::faults::{Faults, JobFault};
 use crate::ids;
 use crate::jobs::{MAX_ACTIVE, Runner, Ticket};
 use crate::object;
+use crate::ratelimit::{self, Bucket, Verdict};
 use crate::store::{self, Job, JobStatus, Store, User};
 
 /// Room for the form's other fields and the multipart framing around the users file.
@@ -31,23 +38,21 @@ const DRAIN_LIMIT: u64 = 8 << 20;
 
 const TOO_MANY: &str = "There are 2 active import users jobs, please wait until some of them are finished and try again";
 
+/// The longest `retry-after` the two-active-jobs 429 asks for: a job's estimate can be far
+/// off, and a client that comes back early is only told again.
+const MAX_SLOT_WAIT: u64 = 5;
+/// The largest token request read.
+const TOKEN_BODY_LIMIT: usize = 16 * 1024;
+
+/// `Debug` shows no secret: [`Tokens`] redacts its own.
+#[derive(Debug)]
 pub struct Shared {
     pub store: Mutex<Store>,
     pub runner: Arc<Runner>,
-    pub token: String,
+    pub tokens: Tokens,
+    pub bucket: Bucket,
+    pub faults: Option<Faults>,
     pub max_file_bytes: u64,
-}
-
-/// The token is a secret: `Debug` never shows it.
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("store", &self.store)
-            .field("runner", &self.runner)
-            .field("token", &"<redacted>")
-            .field("max_file_bytes", &self.max_file_bytes)
-            .finish()
-    }
 }
 
 pub type AppState = Arc<Shared>;
@@ -64,9 +69,106 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/jobs/{id}/errors", get(job_errors))
         .route("/api/v2/users/{id}", get(user))
         .route("/api/v2/users-by-email", get(users_by_email))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        // Added after the bearer check: it is how a client gets a bearer.
+        .route(
+            "/oauth/token",
+            post(auth::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found", None) })
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api/v2" || path.starts_with("/api/v2/")
+}
+
+/// Every `/api/v2` call, before anything else: the rate limit, then an injected fault;
+/// every answer, whatever gave it, carries the rate-limit headers.
+async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let verdict = state.bucket.take(Instant::now());
+    if !verdict.allowed {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        );
+        ratelimit::set_retry_after(r.headers_mut(), verdict.next_in);
+        ratelimit::set_headers(r.headers_mut(), &verdict);
+        return r;
+    }
+    if let Some(status) = state.faults.as_ref().and_then(Faults::call) {
+        eprintln!(
+            "user-import: fault: {status} for {} {}",
+            req.method(),
+            req.uri().path()
+        );
+        return injected(status, verdict.limit);
+    }
+    let mut r = next.run(req).await;
+    ratelimit::set_headers(r.headers_mut(), &verdict);
+    r
+}
+
+/// An injected fault's answer, shaped as Auth0's: a 429 as if the global limit were hit
+/// (one second to wait), or a 5xx.
+fn injected(status: u16, limit: u32) -> Response {
+    let (status, message, code) = match status {
+        429 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        ),
+        503 => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            None,
+        ),
+    };
+    let mut r = error(status, message, code);
+    let wait = Duration::from_secs(1);
+    let verdict = Verdict {
+        allowed: false,
+        limit,
+        remaining: 0,
+        full_in: wait,
+        next_in: wait,
+    };
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        ratelimit::set_retry_after(r.headers_mut(), wait);
+    }
+    ratelimit::set_headers(r.headers_mut(), &verdict);
+    r
+}
+
+/// A body that fails before its first byte: hyper then closes the connection without
+/// sending even the status line, so the client sees the connection end with no answer.
+struct Broken;
+
+impl http_body::Body for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "the answer is dropped (fault injection)",
+        ))))
+    }
+}
+
+fn dropped() -> Response {
+    Response::new(Body::new(Broken))
 }
 
 /// An Auth0 error body.
@@ -137,32 +239,6 @@ where
         }
         Err(_) => Err(internal()),
     }
-}
-
-/// `authorization: Bearer <USER_IMPORT_TOKEN>` on every API route.
-async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return error(StatusCode::UNAUTHORIZED, "Missing authentication", None);
-    };
-    let value = value.to_str().unwrap_or("");
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Bad HTTP authentication header format",
-            None,
-        );
-    }
-    if !bool::from(token.as_bytes().ct_eq(state.token.as_bytes())) {
-        let mut r = error(StatusCode::UNAUTHORIZED, "Invalid token", None);
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        return r;
-    }
-    next.run(req).await
 }
 
 /// `GET /api/v2/connections[?name=..][&strategy=..]`.
@@ -368,15 +444,25 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
     .await
     {
         Ok(Some(created)) => job = created,
-        Ok(None) => return error(StatusCode::TOO_MANY_REQUESTS, TOO_MANY, None),
+        Ok(None) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, TOO_MANY, None);
+            let wait = state.runner.soonest_done().clamp(1, MAX_SLOT_WAIT);
+            ratelimit::set_retry_after(r.headers_mut(), Duration::from_secs(wait));
+            return r;
+        }
         Err(r) => return r,
     }
+    let fault = state
+        .faults
+        .as_ref()
+        .map_or_else(JobFault::default, Faults::job);
     let ticket = Ticket {
         id: job.id.clone(),
         connection_id: connection.id,
         connection: connection.name,
         upsert,
         input: users,
+        fault,
     };
     if let Err(e) = state.runner.spawn(ticket) {
         eprintln!("user-import: job {}: cannot start a thread: {e}", job.id);
@@ -394,6 +480,19 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
         job.connection,
         if upsert { ", upsert" } else { "" }
     );
+    if let Some(faults) = &state.faults {
+        let fate = faults.answer();
+        if !fate.delay.is_zero() {
+            tokio::time::sleep(fate.delay).await;
+        }
+        if fate.drop {
+            eprintln!(
+                "user-import: fault: job {} was created; its answer is dropped",
+                job.id
+            );
+            return dropped();
+        }
+    }
     json_response(StatusCode::ACCEPTED, &job_json(&job, None))
 }
 
