@@ -13,6 +13,7 @@ mod server;
 mod server_auth;
 mod server_faults;
 mod server_limits;
+mod server_queries;
 mod split;
 mod submit;
 mod verify;

@@ -6,7 +6,6 @@
 //! Handlers never run the engine or hold the store for long: store calls are short and go
 //! through `spawn_blocking`; jobs go to the [`Runner`]'s threads.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,9 +23,12 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{self, Tokens};
 use crate::faults::{Faults, JobFault};
+use crate::fields::Fields;
 use crate::ids;
 use crate::jobs::{MAX_ACTIVE, Runner, Ticket};
 use crate::object;
+use crate::paging::Paging;
+use crate::query::{self, Invalid};
 use crate::ratelimit::{self, Bucket, Verdict};
 use crate::store::{self, Job, JobStatus, Store, User};
 
@@ -241,30 +243,59 @@ where
     }
 }
 
-/// `GET /api/v2/connections[?name=..][&strategy=..]`.
-async fn connections(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+fn invalid_query(e: &Invalid) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        &e.message(),
+        Some("invalid_query_string"),
+    )
+}
+
+/// `GET /api/v2/connections`: filtered by `name` and `strategy` (repeatable), paged by
+/// checkpoint (`from`, `take`) or offset (`page`, `per_page`, `include_totals`), fields
+/// selected by `fields` and `include_fields`.
+async fn connections(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query::Query::parse(raw.as_deref());
+    let (paging, fields) = match (Paging::from_query(&q), Fields::from_query(&q)) {
+        (Ok(p), Ok(f)) => (p, f),
+        (Err(e), _) | (_, Err(e)) => return invalid_query(&e),
+    };
     let all = match with_store(&state, |s| s.connections()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let strategies = q.list("strategy");
     let list: Vec<Value> = all
         .into_iter()
-        .filter(|c| q.get("name").is_none_or(|n| *n == c.name))
-        .filter(|c| q.get("strategy").is_none_or(|s| *s == c.strategy))
+        .filter(|c| q.first("name").is_none_or(|n| n == c.name))
+        .filter(|c| strategies.is_empty() || strategies.contains(&c.strategy.as_str()))
         .map(|c| {
-            json!({
-                "id": c.id,
-                "name": c.name,
-                "strategy": c.strategy,
-                "realms": [c.name],
-                "is_domain_connection": false,
-            })
+            let mut m = Map::new();
+            m.insert("id".into(), c.id.into());
+            m.insert("name".into(), c.name.clone().into());
+            m.insert("strategy".into(), c.strategy.into());
+            m.insert("realms".into(), json!([c.name]));
+            m.insert("is_domain_connection".into(), false.into());
+            Value::Object(m)
         })
         .collect();
-    json_response(StatusCode::OK, &Value::Array(list))
+    // Checkpoints are ids, which a selection may leave out: page first, then select.
+    let mut answer = match paging.answer("connections", list) {
+        Ok(v) => v,
+        Err(e) => return invalid_query(&e),
+    };
+    if let Some(f) = &fields {
+        let page = match &mut answer {
+            Value::Object(m) => m.get_mut("connections").and_then(Value::as_array_mut),
+            other => other.as_array_mut(),
+        };
+        for item in page.into_iter().flatten() {
+            if let Value::Object(m) = item {
+                f.select(m);
+            }
+        }
+    }
+    json_response(StatusCode::OK, &answer)
 }
 
 /// The form of a create-import-users-job request.
@@ -643,10 +674,19 @@ fn raw_json(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// `GET /api/v2/users/{id}` (the id as stored, `auth0|...`, URL-encoded).
-async fn user(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `GET /api/v2/users/{id}` (the id as stored, `auth0|...`, URL-encoded), fields selected
+/// by `fields` and `include_fields`.
+async fn user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let fields = match Fields::from_query(&query::Query::parse(raw.as_deref())) {
+        Ok(f) => f,
+        Err(e) => return invalid_query(&e),
+    };
     match with_store(&state, move |s| s.user(&id)).await {
-        Ok(Some(u)) => raw_json(StatusCode::OK, user_json(&u)),
+        Ok(Some(u)) => raw_json(StatusCode::OK, shown(&u, fields.as_ref())),
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             "The user does not exist.",
@@ -656,12 +696,24 @@ async fn user(State(state): State<AppState>, Path(id): Path<String>) -> Response
     }
 }
 
-/// `GET /api/v2/users-by-email?email=...`: every user with that email, in any connection.
-async fn users_by_email(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(email) = q.get("email") else {
+/// A user as answered, with the caller's field selection.
+fn shown(u: &User, fields: Option<&Fields>) -> String {
+    let doc = user_json(u);
+    match fields {
+        Some(f) => f.select_raw(&doc),
+        None => doc,
+    }
+}
+
+/// `GET /api/v2/users-by-email?email=...`: every user with that email, in any connection,
+/// fields selected by `fields` and `include_fields`.
+async fn users_by_email(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query::Query::parse(raw.as_deref());
+    let fields = match Fields::from_query(&q) {
+        Ok(f) => f,
+        Err(e) => return invalid_query(&e),
+    };
+    let Some(email) = q.first("email") else {
         return error(
             StatusCode::BAD_REQUEST,
             "Query validation error: 'Missing required property: email'.",
@@ -672,7 +724,7 @@ async fn users_by_email(
     let email = email.to_lowercase();
     match with_store(&state, move |s| s.users_by_email(&email)).await {
         Ok(users) => {
-            let list: Vec<String> = users.iter().map(user_json).collect();
+            let list: Vec<String> = users.iter().map(|u| shown(u, fields.as_ref())).collect();
             raw_json(StatusCode::OK, format!("[{}]", list.join(",")))
         }
         Err(r) => r,

@@ -13,6 +13,8 @@
 //! - `http`: the routes and Auth0's error bodies;
 //! - `auth`: the bearer check, `/oauth/token` and the tokens it issued;
 //! - `ratelimit`: the token bucket and Auth0's rate-limit headers;
+//! - `query`, `paging`, `fields`: query strings, checkpoint and offset pages, field
+//!   selection;
 //! - `faults`: injected faults for tests of clients (`USER_IMPORT_FAULTS`);
 //! - `ids`: Auth0-shaped ids and timestamps;
 //! - `object`: editing stored users' JSON byte for byte.
@@ -23,10 +25,13 @@
 
 mod auth;
 mod faults;
+mod fields;
 mod http;
 mod ids;
 mod jobs;
 mod object;
+mod paging;
+mod query;
 mod ratelimit;
 mod store;
 
