@@ -2,6 +2,8 @@
 //! global 429 once the bucket is empty, and `retry-after` on every 429.
 #![cfg(feature = "server")]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -126,4 +128,46 @@ fn the_two_active_jobs_429_says_when_to_retry() {
     for id in &ids {
         assert_eq!(wait_done(&s, id)["status"], "completed");
     }
+}
+
+/// Sends a POST's head, waits for the server to have answered (it answers refusals without
+/// reading the body), then sends the body; returns the status line read back.
+fn post_late_body(s: &Server, auth: &str) -> String {
+    let addr = s.url("").trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a timeout");
+    let body = vec![b'x'; 300_000];
+    let head = format!(
+        "POST /api/v2/jobs/users-imports HTTP/1.1\r\nhost: {addr}\r\n{auth}content-type: multipart/form-data; boundary=XX\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("the head");
+    std::thread::sleep(Duration::from_millis(300));
+    // Before the fix, the server had closed the connection by now: this write or the read
+    // below failed (EPIPE, reset) and the client never saw the status.
+    for chunk in body.chunks(10_000) {
+        stream.write_all(chunk).expect("the body");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).expect("the answer");
+        assert!(n > 0, "the connection ended before the answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn refusals_read_the_upload_first_so_the_client_sees_them() {
+    let (_dir, db) = setup("rate-refusals");
+    let s = Server::start(&db, &["--rate-limit", "1"]);
+    assert_eq!(post_late_body(&s, ""), "HTTP/1.1 401 Unauthorized");
+    // The bucket of one is empty now: a 429, read after the whole upload.
+    let auth = format!("{}\r\n", bearer_static());
+    assert_eq!(post_late_body(&s, &auth), "HTTP/1.1 429 Too Many Requests");
 }

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::ClientCredentials;
-use crate::http::{AppState, error};
+use crate::http::{AppState, before_body, error};
 
 /// The scopes an issued token carries: what the routes of this server need.
 const SCOPE: &str = "read:connections read:users create:users";
@@ -126,17 +126,19 @@ impl Tokens {
 /// `/oauth/token` issued that has not expired.
 pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return error(StatusCode::UNAUTHORIZED, "Missing authentication", None);
+        let r = error(StatusCode::UNAUTHORIZED, "Missing authentication", None);
+        return before_body(req, r).await;
     };
     let value = value.to_str().unwrap_or("");
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return error(
+        let r = error(
             StatusCode::BAD_REQUEST,
             "Bad HTTP authentication header format",
             None,
         );
+        return before_body(req, r).await;
     }
     let mut refused = match state.tokens.check(token, Instant::now()) {
         Known::Valid => return next.run(req).await,
@@ -156,7 +158,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer error=\"invalid_token\""),
     );
-    refused
+    before_body(req, refused).await
 }
 
 fn json_answer(status: StatusCode, body: &Value) -> Response {

@@ -104,7 +104,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         );
         ratelimit::set_retry_after(r.headers_mut(), verdict.next_in);
         ratelimit::set_headers(r.headers_mut(), &verdict);
-        return r;
+        return before_body(req, r).await;
     }
     if let Some(status) = state.faults.as_ref().and_then(Faults::call) {
         eprintln!(
@@ -112,7 +112,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
             req.method(),
             req.uri().path()
         );
-        return injected(status, verdict.limit);
+        return before_body(req, injected(status, verdict.limit)).await;
     }
     let mut r = next.run(req).await;
     ratelimit::set_headers(r.headers_mut(), &verdict);
@@ -385,10 +385,7 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > max_file + FORM_OVERHEAD) {
-        if !expects_continue(req.headers()) && announced.is_some_and(|n| n <= DRAIN_LIMIT) {
-            drain(req.into_body()).await;
-        }
-        return too_large(max_file);
+        return before_body(req, too_large(max_file)).await;
     }
     let is_multipart = req
         .headers()
@@ -418,6 +415,7 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
             }
         }
     } else {
+        discard(req.into_body()).await;
         Form::default()
     };
     let Some(users) = form.users else {
@@ -534,8 +532,32 @@ fn expects_continue(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
-async fn drain(body: Body) {
-    let _ = axum::body::to_bytes(body, DRAIN_LIMIT as usize).await;
+/// Reads a request's body and throws it away, up to [`DRAIN_LIMIT`] bytes.
+async fn discard(mut body: Body) {
+    let mut read = 0u64;
+    while read <= DRAIN_LIMIT {
+        match std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await
+        {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
+    }
+}
+
+/// An answer given without reading the request (a refusal): its body, if it is not
+/// announced larger than [`DRAIN_LIMIT`], is read and thrown away first, so that a client
+/// still sending it reads the answer instead of a reset connection (Node's fetch reports
+/// `EPIPE` and never sees the status). A client waiting for `100 Continue` sends nothing.
+pub async fn before_body(req: Request, answer: Response) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !expects_continue(req.headers()) && announced.is_none_or(|n| n <= DRAIN_LIMIT) {
+        discard(req.into_body()).await;
+    }
+    answer
 }
 
 /// A job in Auth0's shape.
