@@ -14,6 +14,7 @@ mod server_auth;
 mod server_faults;
 mod server_limits;
 mod server_queries;
+mod server_sdk;
 mod split;
 mod submit;
 mod verify;
