@@ -1,7 +1,8 @@
 //! Auth0's official Node SDK (npm `auth0`, pinned in `tests/sdk/node/package-lock.json`)
 //! against the real `serve` over loopback, SDK code untouched (issue 17): list connections
 //! page by page, get a token with client credentials, import, poll, read the failed
-//! entries and the users, and meet a 429 with its headers. The steps and their checks are
+//! entries and the users, and meet a 429 with its headers; then the package's `legacy` API
+//! (auth0 4.37) pages connections and reads the job. The steps and their checks are
 //! in `tests/sdk/node/drive.mjs`; this side starts the server, runs it, and checks the store.
 //!
 //! Needs `node` (20.19 or later, the SDK's floor) and `npm`; the packages are installed with
@@ -114,6 +115,7 @@ fn auth0s_node_sdk_imports_through_serve() {
     assert_eq!(result["ok"], true);
     assert_eq!(result["connections"], serde_json::json!(CONNECTIONS));
     assert_eq!(result["wrong_secret"], 401);
+    assert_eq!(result["legacy"], serde_json::json!(CONNECTIONS));
     assert!(result["rate_limited"]["refused"].as_u64() > Some(0));
     // What the SDK did is what the store holds.
     let jobs = db_jobs(&db);
