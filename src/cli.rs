@@ -55,6 +55,7 @@ enum Command {
     /// Serve Auth0's bulk-import job API over the engine and a SQLite user store (token in
     /// USER_IMPORT_TOKEN).
     #[cfg(feature = "server")]
+    #[command(after_help = SERVE_ENV)]
     Serve(ServeArgs),
     /// (This binary was built without the server feature.)
     #[cfg(not(feature = "server"))]
@@ -119,6 +120,16 @@ fn connection_id(s: &str) -> Result<String, String> {
 }
 
 #[cfg(feature = "server")]
+const SERVE_ENV: &str = "\
+Environment:
+  USER_IMPORT_TOKEN          the bearer token clients may send (required)
+  USER_IMPORT_CLIENT_ID      with USER_IMPORT_CLIENT_SECRET: the client that POST /oauth/token
+  USER_IMPORT_CLIENT_SECRET  exchanges for a token valid --token-ttl (unset: every client refused)
+  USER_IMPORT_FAULTS         tests of clients only: inject faults, e.g.
+                             seed=7,429=0.05,500=0.02,503=0.02,drop=0.1,post_delay=800ms,
+                             slow=0.2,slow_for=2s,fail=0.1 (README, \"The job API\")";
+
+#[cfg(feature = "server")]
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// The SQLite database holding connections, users and jobs (created if missing).
@@ -147,6 +158,14 @@ struct ServeArgs {
     /// Test knob: every job waits this long before it commits.
     #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
     job_delay_ms: u64,
+    /// How long a token from POST /oauth/token is valid: 2s, 15m, 24h.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    token_ttl: String,
+    /// Requests a second to /api/v2, all clients together, in bursts of as many; more get
+    /// Auth0's 429 with retry-after.
+    #[arg(long, value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit: u32,
 }
 
 #[derive(clap::Args, Debug)]
@@ -365,14 +384,52 @@ fn submit(args: SubmitArgs) -> ExitCode {
 
 #[cfg(feature = "server")]
 fn serve(args: ServeArgs) -> ExitCode {
-    let token = match std::env::var("USER_IMPORT_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
-        _ => {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(token) = env("USER_IMPORT_TOKEN") else {
+        eprintln!(
+            "user-import: set USER_IMPORT_TOKEN to the bearer token clients must send; the server does not start without one"
+        );
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let client = match (
+        env("USER_IMPORT_CLIENT_ID"),
+        env("USER_IMPORT_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => Some(user_import_jobs::ClientCredentials { id, secret }),
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
             eprintln!(
-                "user-import: set USER_IMPORT_TOKEN to the bearer token clients must send; the server does not start without one"
+                "user-import: set both USER_IMPORT_CLIENT_ID and USER_IMPORT_CLIENT_SECRET, or neither"
             );
             return ExitCode::from(EXIT_USAGE);
         }
+    };
+    let token_ttl = match user_import_jobs::parse_duration(&args.token_ttl) {
+        Ok(d) if d >= std::time::Duration::from_secs(1) => d,
+        Ok(_) => {
+            eprintln!("user-import: --token-ttl must be at least 1s");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("user-import: --token-ttl: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // Set but empty counts as set: a test that means to inject nothing still says so.
+    let faults = match std::env::var("USER_IMPORT_FAULTS") {
+        Ok(spec) => match user_import_jobs::FaultSpec::parse(&spec) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("user-import: USER_IMPORT_FAULTS: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        Err(_) => None,
     };
     let retention = if args.retention == "forever" {
         None
@@ -394,6 +451,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         listen: args.listen,
         connections: args.connection,
         token,
+        client,
+        token_ttl,
+        rate_limit: args.rate_limit,
+        faults,
         max_file_bytes: args.max_file_bytes,
         retention,
         job_timeout: std::time::Duration::from_secs(args.job_timeout_secs.max(1)),

@@ -174,6 +174,25 @@ fn check_case(file: &str, case: &Value) -> Result<(), String> {
                 want_list("warnings")
             ));
         }
+        if let Some(messages) = want.get("messages").and_then(Value::as_object) {
+            for (key, message) in messages {
+                let found = ["errors", "warnings"]
+                    .iter()
+                    .filter_map(|k| line[*k].as_array())
+                    .flatten()
+                    .find(|f| entry(f) == *key);
+                let Some(found) = found else {
+                    return Err(format!("{}: no {key} for its message", ctx()));
+                };
+                if &found["message"] != message {
+                    return Err(format!(
+                        "{}: {key}: message {} expected {message}",
+                        ctx(),
+                        found["message"]
+                    ));
+                }
+            }
+        }
         if let Some(user) = want.get("user")
             && &line["user"] != user
         {

@@ -16,7 +16,7 @@ use crate::common::{bin, temp_dir, write_file};
 
 pub(crate) const TOKEN: &str = "test-token-5f0c2a";
 const BCRYPT: &str = "$2b$10$C9hB01.YxRSTcn/ZOOo4j.TW7xCKKFKBSF.C7E0xiUwumqIDqWUXG";
-const TOO_MANY: &str = r#"{"statusCode":429,"error":"Too Many Requests","message":"There are 2 active import users jobs, please wait until some of them are finished and try again"}"#;
+pub(crate) const TOO_MANY: &str = r#"{"statusCode":429,"error":"Too Many Requests","message":"There are 2 active import users jobs, please wait until some of them are finished and try again"}"#;
 
 /// A running `user-import serve`, killed (SIGKILL) when dropped.
 pub(crate) struct Server {
@@ -75,7 +75,7 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -109,12 +109,126 @@ pub(crate) fn curl_in(dir: &Path, args: &[&str]) -> (u16, String) {
     (code.parse().expect("status"), body.to_owned())
 }
 
+/// An answer with its headers (names lower-cased).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A header that must be there, as a number.
+    pub(crate) fn number(&self, name: &str) -> u64 {
+        self.header(name)
+            .unwrap_or_else(|| panic!("no {name} header: {self:?}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number: {self:?}"))
+    }
+}
+
+/// Runs curl with `args` and keeps the headers of the final answer.
+pub(crate) fn curl_answer(dir: &Path, args: &[&str]) -> Answer {
+    let out = Command::new("curl")
+        .current_dir(dir)
+        .args(["--silent", "--show-error", "--include"])
+        .args(args)
+        .output()
+        .expect("run curl (is it installed?)");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut text = String::from_utf8(out.stdout).expect("utf-8 answer");
+    loop {
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .map(|(h, b)| (h.to_owned(), b.to_owned()))
+            .unwrap_or_else(|| panic!("no header block: {text}"));
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {head}"));
+        if status == 100 {
+            text = body;
+            continue;
+        }
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        return Answer {
+            status,
+            headers,
+            body,
+        };
+    }
+}
+
 pub(crate) fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 fn bearer() -> String {
     format!("authorization: Bearer {TOKEN}")
+}
+
+/// The connection `serve` said it created at start, read from its log.
+pub(crate) fn created_connection(s: &Server) -> String {
+    let log = s.log();
+    log.lines()
+        .find_map(|l| l.split(" (con_").nth(1))
+        .map(|rest| format!("con_{}", rest.trim_end_matches(')')))
+        .unwrap_or_else(|| panic!("no connection created:\n{log}"))
+}
+
+/// `2026-11-22T10:04:05.123Z` in ms since the epoch (the shape of Auth0's times only).
+pub(crate) fn iso_ms(s: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| -> i64 {
+        s.get(r)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("not an ISO 8601 time: {s}"))
+    };
+    assert!(
+        s.len() == 24 && s.ends_with('Z'),
+        "not an ISO 8601 time: {s}"
+    );
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    ((days * 24 + n(11..13)) * 60 + n(14..16)) * 60_000 + n(17..19) * 1000 + n(20..23)
+}
+
+/// `(id, status, created_ms, started_ms, finished_ms)` of every job in the store.
+pub(crate) type JobRow = (String, String, i64, Option<i64>, Option<i64>);
+
+pub(crate) fn db_jobs(db: &Path) -> Vec<JobRow> {
+    let c = rusqlite::Connection::open(db).expect("open the store");
+    let mut st = c
+        .prepare(
+            "SELECT id, status, created_ms, started_ms, finished_ms FROM jobs ORDER BY created_ms",
+        )
+        .expect("a query");
+    st.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .expect("a query")
+    .map(|r| r.expect("a row"))
+    .collect()
 }
 
 /// Auth0's "Request bulk user import" command.
@@ -144,7 +258,7 @@ pub(crate) fn post_job(
     curl_in(dir, &args)
 }
 
-fn bearer_static() -> &'static str {
+pub(crate) fn bearer_static() -> &'static str {
     static B: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     B.get_or_init(bearer)
 }
@@ -205,7 +319,7 @@ fn is_id(s: &str, prefix: &str) -> bool {
         && s[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn users_file(dir: &Path, name: &str, users: &Value) -> String {
+pub(crate) fn users_file(dir: &Path, name: &str, users: &Value) -> String {
     write_file(&dir.join(name), users.to_string().as_bytes());
     name.to_owned()
 }
@@ -227,7 +341,7 @@ pub(crate) fn db_users(db: &Path) -> Vec<String> {
         .collect()
 }
 
-fn setup(name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn setup(name: &str) -> (PathBuf, PathBuf) {
     let dir = temp_dir(&format!("server-{name}"));
     let db = dir.join("store.db");
     (dir, db)
@@ -602,7 +716,9 @@ fn concurrent_jobs_decide_against_each_others_users() {
 #[test]
 fn load_20_concurrent_clients_two_active_at_a_time() {
     let (dir, db) = setup("load");
-    let s = Server::start(&db, &["--job-delay-ms", "1500"]);
+    // Twenty clients retrying every 50 ms are far over Auth0's rate; this test is about the
+    // job slots, so the rate limit is out of the way.
+    let s = Server::start(&db, &["--job-delay-ms", "1500", "--rate-limit", "100000"]);
     let con = connection_id(&s, "Username-Password-Authentication");
     const CLIENTS: usize = 20;
     const USERS: usize = 10;

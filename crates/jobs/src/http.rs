@@ -1,26 +1,35 @@
-//! The HTTP side: Auth0's Management API routes for import jobs, the bearer token, and
-//! Auth0's error bodies (`{"statusCode","error","message","errorCode"}`).
+//! The HTTP side: Auth0's Management API routes for import jobs and Auth0's error bodies
+//! (`{"statusCode","error","message","errorCode"}`). Every `/api/v2` call passes the gate
+//! first (the rate limit, then injected faults), then the bearer check (`auth`), then its
+//! handler.
 //!
 //! Handlers never run the engine or hold the store for long: store calls are short and go
 //! through `spawn_blocking`; jobs go to the [`Runner`]'s threads.
 
-use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
 
+use crate::auth::{self, Tokens};
+use crate::faults::{Faults, JobFault};
+use crate::fields::Fields;
 use crate::ids;
 use crate::jobs::{MAX_ACTIVE, Runner, Ticket};
 use crate::object;
+use crate::paging::Paging;
+use crate::query::{self, Invalid};
+use crate::ratelimit::{self, Bucket, Verdict};
 use crate::store::{self, Job, JobStatus, Store, User};
 
 /// Room for the form's other fields and the multipart framing around the users file.
@@ -31,23 +40,21 @@ const DRAIN_LIMIT: u64 = 8 << 20;
 
 const TOO_MANY: &str = "There are 2 active import users jobs, please wait until some of them are finished and try again";
 
+/// The longest `retry-after` the two-active-jobs 429 asks for: a job's estimate can be far
+/// off, and a client that comes back early is only told again.
+const MAX_SLOT_WAIT: u64 = 5;
+/// The largest token request read.
+const TOKEN_BODY_LIMIT: usize = 16 * 1024;
+
+/// `Debug` shows no secret: [`Tokens`] redacts its own.
+#[derive(Debug)]
 pub struct Shared {
     pub store: Mutex<Store>,
     pub runner: Arc<Runner>,
-    pub token: String,
+    pub tokens: Tokens,
+    pub bucket: Bucket,
+    pub faults: Option<Faults>,
     pub max_file_bytes: u64,
-}
-
-/// The token is a secret: `Debug` never shows it.
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("store", &self.store)
-            .field("runner", &self.runner)
-            .field("token", &"<redacted>")
-            .field("max_file_bytes", &self.max_file_bytes)
-            .finish()
-    }
 }
 
 pub type AppState = Arc<Shared>;
@@ -64,9 +71,106 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/jobs/{id}/errors", get(job_errors))
         .route("/api/v2/users/{id}", get(user))
         .route("/api/v2/users-by-email", get(users_by_email))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        // Added after the bearer check: it is how a client gets a bearer.
+        .route(
+            "/oauth/token",
+            post(auth::token).layer(DefaultBodyLimit::max(TOKEN_BODY_LIMIT)),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not Found", None) })
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api/v2" || path.starts_with("/api/v2/")
+}
+
+/// Every `/api/v2` call, before anything else: the rate limit, then an injected fault;
+/// every answer, whatever gave it, carries the rate-limit headers.
+async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let verdict = state.bucket.take(Instant::now());
+    if !verdict.allowed {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        );
+        ratelimit::set_retry_after(r.headers_mut(), verdict.next_in);
+        ratelimit::set_headers(r.headers_mut(), &verdict);
+        return before_body(req, r).await;
+    }
+    if let Some(status) = state.faults.as_ref().and_then(Faults::call) {
+        eprintln!(
+            "user-import: fault: {status} for {} {}",
+            req.method(),
+            req.uri().path()
+        );
+        return before_body(req, injected(status, verdict.limit)).await;
+    }
+    let mut r = next.run(req).await;
+    ratelimit::set_headers(r.headers_mut(), &verdict);
+    r
+}
+
+/// An injected fault's answer, shaped as Auth0's: a 429 as if the global limit were hit
+/// (one second to wait), or a 5xx.
+fn injected(status: u16, limit: u32) -> Response {
+    let (status, message, code) = match status {
+        429 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        ),
+        503 => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", None),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            None,
+        ),
+    };
+    let mut r = error(status, message, code);
+    let wait = Duration::from_secs(1);
+    let verdict = Verdict {
+        allowed: false,
+        limit,
+        remaining: 0,
+        full_in: wait,
+        next_in: wait,
+    };
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        ratelimit::set_retry_after(r.headers_mut(), wait);
+    }
+    ratelimit::set_headers(r.headers_mut(), &verdict);
+    r
+}
+
+/// A body that fails before its first byte: hyper then closes the connection without
+/// sending even the status line, so the client sees the connection end with no answer.
+struct Broken;
+
+impl http_body::Body for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "the answer is dropped (fault injection)",
+        ))))
+    }
+}
+
+fn dropped() -> Response {
+    Response::new(Body::new(Broken))
 }
 
 /// An Auth0 error body.
@@ -139,56 +243,59 @@ where
     }
 }
 
-/// `authorization: Bearer <USER_IMPORT_TOKEN>` on every API route.
-async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return error(StatusCode::UNAUTHORIZED, "Missing authentication", None);
-    };
-    let value = value.to_str().unwrap_or("");
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Bad HTTP authentication header format",
-            None,
-        );
-    }
-    if !bool::from(token.as_bytes().ct_eq(state.token.as_bytes())) {
-        let mut r = error(StatusCode::UNAUTHORIZED, "Invalid token", None);
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
-        return r;
-    }
-    next.run(req).await
+fn invalid_query(e: &Invalid) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        &e.message(),
+        Some("invalid_query_string"),
+    )
 }
 
-/// `GET /api/v2/connections[?name=..][&strategy=..]`.
-async fn connections(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+/// `GET /api/v2/connections`: filtered by `name` and `strategy` (repeatable), paged by
+/// checkpoint (`from`, `take`) or offset (`page`, `per_page`, `include_totals`), fields
+/// selected by `fields` and `include_fields`.
+async fn connections(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query::Query::parse(raw.as_deref());
+    let (paging, fields) = match (Paging::from_query(&q), Fields::from_query(&q)) {
+        (Ok(p), Ok(f)) => (p, f),
+        (Err(e), _) | (_, Err(e)) => return invalid_query(&e),
+    };
     let all = match with_store(&state, |s| s.connections()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let strategies = q.list("strategy");
     let list: Vec<Value> = all
         .into_iter()
-        .filter(|c| q.get("name").is_none_or(|n| *n == c.name))
-        .filter(|c| q.get("strategy").is_none_or(|s| *s == c.strategy))
+        .filter(|c| q.first("name").is_none_or(|n| n == c.name))
+        .filter(|c| strategies.is_empty() || strategies.contains(&c.strategy.as_str()))
         .map(|c| {
-            json!({
-                "id": c.id,
-                "name": c.name,
-                "strategy": c.strategy,
-                "realms": [c.name],
-                "is_domain_connection": false,
-            })
+            let mut m = Map::new();
+            m.insert("id".into(), c.id.into());
+            m.insert("name".into(), c.name.clone().into());
+            m.insert("strategy".into(), c.strategy.into());
+            m.insert("realms".into(), json!([c.name]));
+            m.insert("is_domain_connection".into(), false.into());
+            Value::Object(m)
         })
         .collect();
-    json_response(StatusCode::OK, &Value::Array(list))
+    // Checkpoints are ids, which a selection may leave out: page first, then select.
+    let mut answer = match paging.answer("connections", list) {
+        Ok(v) => v,
+        Err(e) => return invalid_query(&e),
+    };
+    if let Some(f) = &fields {
+        let page = match &mut answer {
+            Value::Object(m) => m.get_mut("connections").and_then(Value::as_array_mut),
+            other => other.as_array_mut(),
+        };
+        for item in page.into_iter().flatten() {
+            if let Value::Object(m) = item {
+                f.select(m);
+            }
+        }
+    }
+    json_response(StatusCode::OK, &answer)
 }
 
 /// The form of a create-import-users-job request.
@@ -278,10 +385,7 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > max_file + FORM_OVERHEAD) {
-        if !expects_continue(req.headers()) && announced.is_some_and(|n| n <= DRAIN_LIMIT) {
-            drain(req.into_body()).await;
-        }
-        return too_large(max_file);
+        return before_body(req, too_large(max_file)).await;
     }
     let is_multipart = req
         .headers()
@@ -311,6 +415,7 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
             }
         }
     } else {
+        discard(req.into_body()).await;
         Form::default()
     };
     let Some(users) = form.users else {
@@ -368,15 +473,25 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
     .await
     {
         Ok(Some(created)) => job = created,
-        Ok(None) => return error(StatusCode::TOO_MANY_REQUESTS, TOO_MANY, None),
+        Ok(None) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, TOO_MANY, None);
+            let wait = state.runner.soonest_done().clamp(1, MAX_SLOT_WAIT);
+            ratelimit::set_retry_after(r.headers_mut(), Duration::from_secs(wait));
+            return r;
+        }
         Err(r) => return r,
     }
+    let fault = state
+        .faults
+        .as_ref()
+        .map_or_else(JobFault::default, Faults::job);
     let ticket = Ticket {
         id: job.id.clone(),
         connection_id: connection.id,
         connection: connection.name,
         upsert,
         input: users,
+        fault,
     };
     if let Err(e) = state.runner.spawn(ticket) {
         eprintln!("user-import: job {}: cannot start a thread: {e}", job.id);
@@ -394,6 +509,19 @@ async fn create_job(State(state): State<AppState>, req: Request) -> Response {
         job.connection,
         if upsert { ", upsert" } else { "" }
     );
+    if let Some(faults) = &state.faults {
+        let fate = faults.answer();
+        if !fate.delay.is_zero() {
+            tokio::time::sleep(fate.delay).await;
+        }
+        if fate.drop {
+            eprintln!(
+                "user-import: fault: job {} was created; its answer is dropped",
+                job.id
+            );
+            return dropped();
+        }
+    }
     json_response(StatusCode::ACCEPTED, &job_json(&job, None))
 }
 
@@ -404,8 +532,32 @@ fn expects_continue(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
-async fn drain(body: Body) {
-    let _ = axum::body::to_bytes(body, DRAIN_LIMIT as usize).await;
+/// Reads a request's body and throws it away, up to [`DRAIN_LIMIT`] bytes.
+async fn discard(mut body: Body) {
+    let mut read = 0u64;
+    while read <= DRAIN_LIMIT {
+        match std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut body), cx)).await
+        {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
+    }
+}
+
+/// An answer given without reading the request (a refusal): its body, if it is not
+/// announced larger than [`DRAIN_LIMIT`], is read and thrown away first, so that a client
+/// still sending it reads the answer instead of a reset connection (Node's fetch reports
+/// `EPIPE` and never sees the status). A client waiting for `100 Continue` sends nothing.
+pub async fn before_body(req: Request, answer: Response) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if !expects_continue(req.headers()) && announced.is_none_or(|n| n <= DRAIN_LIMIT) {
+        discard(req.into_body()).await;
+    }
+    answer
 }
 
 /// A job in Auth0's shape.
@@ -544,10 +696,19 @@ fn raw_json(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// `GET /api/v2/users/{id}` (the id as stored, `auth0|...`, URL-encoded).
-async fn user(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// `GET /api/v2/users/{id}` (the id as stored, `auth0|...`, URL-encoded), fields selected
+/// by `fields` and `include_fields`.
+async fn user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let fields = match Fields::from_query(&query::Query::parse(raw.as_deref())) {
+        Ok(f) => f,
+        Err(e) => return invalid_query(&e),
+    };
     match with_store(&state, move |s| s.user(&id)).await {
-        Ok(Some(u)) => raw_json(StatusCode::OK, user_json(&u)),
+        Ok(Some(u)) => raw_json(StatusCode::OK, shown(&u, fields.as_ref())),
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             "The user does not exist.",
@@ -557,12 +718,24 @@ async fn user(State(state): State<AppState>, Path(id): Path<String>) -> Response
     }
 }
 
-/// `GET /api/v2/users-by-email?email=...`: every user with that email, in any connection.
-async fn users_by_email(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(email) = q.get("email") else {
+/// A user as answered, with the caller's field selection.
+fn shown(u: &User, fields: Option<&Fields>) -> String {
+    let doc = user_json(u);
+    match fields {
+        Some(f) => f.select_raw(&doc),
+        None => doc,
+    }
+}
+
+/// `GET /api/v2/users-by-email?email=...`: every user with that email, in any connection,
+/// fields selected by `fields` and `include_fields`.
+async fn users_by_email(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query::Query::parse(raw.as_deref());
+    let fields = match Fields::from_query(&q) {
+        Ok(f) => f,
+        Err(e) => return invalid_query(&e),
+    };
+    let Some(email) = q.first("email") else {
         return error(
             StatusCode::BAD_REQUEST,
             "Query validation error: 'Missing required property: email'.",
@@ -573,7 +746,7 @@ async fn users_by_email(
     let email = email.to_lowercase();
     match with_store(&state, move |s| s.users_by_email(&email)).await {
         Ok(users) => {
-            let list: Vec<String> = users.iter().map(user_json).collect();
+            let list: Vec<String> = users.iter().map(|u| shown(u, fields.as_ref())).collect();
             raw_json(StatusCode::OK, format!("[{}]", list.join(",")))
         }
         Err(r) => r,

@@ -27,6 +27,7 @@ use user_import::{
     SnapshotOptions, Status, Summary,
 };
 
+use crate::faults::JobFault;
 use crate::ids;
 use crate::store::{self, Counts, NewUser, Plan, Store, UserUpdate};
 
@@ -82,6 +83,8 @@ pub struct Ticket {
     pub connection: String,
     pub upsert: bool,
     pub input: Vec<u8>,
+    /// What injected faults do to this job (nothing, outside of fault mode).
+    pub fault: JobFault,
 }
 
 #[derive(Debug)]
@@ -108,6 +111,15 @@ impl Runner {
 
     pub fn progress(&self, id: &str) -> Option<(u64, u64)> {
         lock(&self.active).get(id).map(|a| a.progress())
+    }
+
+    /// The fewest seconds an active job expects to take still (0 when none is active).
+    pub fn soonest_done(&self) -> u64 {
+        lock(&self.active)
+            .values()
+            .map(|a| a.progress().1)
+            .min()
+            .unwrap_or(0)
     }
 
     /// Starts the job (already stored as pending) on its own thread.
@@ -183,7 +195,13 @@ impl Runner {
                 return;
             }
         };
+        // A slow job (a fault) waits while pending, as a job queued behind others would.
+        self.wait(active, ticket.fault.hold);
         let outcome = match store.start_job(id, ids::now_ms()) {
+            Ok(true) if ticket.fault.fail => Err(Outcome::Injected(format!(
+                "the job did not complete within {}",
+                human(self.opts.timeout)
+            ))),
             Ok(true) => self.attempt(&mut store, &ticket, active),
             Ok(false) => Err(Outcome::Cancelled),
             Err(e) => Err(Outcome::Store(e)),
@@ -205,6 +223,10 @@ impl Runner {
                 return;
             }
             Err(Outcome::Failed(reason)) => reason,
+            Err(Outcome::Injected(reason)) => {
+                eprintln!("user-import: fault: job {id} fails without running");
+                reason
+            }
             Err(Outcome::Store(e)) => format!("the store refused the job's changes: {e}"),
         };
         eprintln!("user-import: job {id} failed: {reason}");
@@ -222,7 +244,7 @@ impl Runner {
     ) -> Result<Counts, Outcome> {
         let seen = *lock(&self.generation);
         let mut decided = self.decide(store, ticket, active)?;
-        self.pause(active);
+        self.wait(active, self.opts.delay);
         let mut generation = lock(&self.generation);
         if *generation != seen {
             // Another job landed since the snapshot: decide again against the store as it
@@ -289,9 +311,10 @@ impl Runner {
         Ok((sink.plan, counts(&summary)))
     }
 
-    /// The test knob: wait before committing, watching for cancellation.
-    fn pause(&self, active: &Active) {
-        let until = Instant::now() + self.opts.delay;
+    /// Waits (the test knob before committing, a slow job's hold), watching for
+    /// cancellation.
+    fn wait(&self, active: &Active, d: Duration) {
+        let until = Instant::now() + d;
         while Instant::now() < until && !active.cancel.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
         }
@@ -303,6 +326,8 @@ enum Outcome {
     Cancelled,
     /// The job failed as a whole (malformed array, ...).
     Failed(String),
+    /// A fault made the job fail without running.
+    Injected(String),
     Store(store::Error),
 }
 

@@ -4,12 +4,18 @@
 //! It embeds the engine exactly as a third party would, through the library's public API
 //! and its [`user_import::Sink`]: this front end lives in the binary, not the library.
 //!
-//! The public surface is [`serve`], its [`Config`] and [`parse_duration`]. Inside (private
-//! modules, named here to find one's way in the source):
+//! The public surface is [`serve`], its [`Config`] (with [`ClientCredentials`] and
+//! [`FaultSpec`]) and [`parse_duration`]. Inside (private modules, named here to find one's
+//! way in the source):
 //!
 //! - `store`: the SQLite file, its versioned migrations, users, jobs, failed entries;
 //! - `jobs`: the job runner (two slots, a thread per job, commit, watchdog, recovery);
-//! - `http`: the routes, the bearer token and Auth0's error bodies;
+//! - `http`: the routes and Auth0's error bodies;
+//! - `auth`: the bearer check, `/oauth/token` and the tokens it issued;
+//! - `ratelimit`: the token bucket and Auth0's rate-limit headers;
+//! - `query`, `paging`, `fields`: query strings, checkpoint and offset pages, field
+//!   selection;
+//! - `faults`: injected faults for tests of clients (`USER_IMPORT_FAULTS`);
 //! - `ids`: Auth0-shaped ids and timestamps;
 //! - `object`: editing stored users' JSON byte for byte.
 
@@ -17,17 +23,24 @@
 // Tests may unwrap: a panic there is a failed test, not a crash in front of a user.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod auth;
+mod faults;
+mod fields;
 mod http;
 mod ids;
 mod jobs;
 mod object;
+mod paging;
+mod query;
+mod ratelimit;
 mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+pub use self::faults::FaultSpec;
 use self::jobs::{Options, Runner};
 use self::store::Store;
 
@@ -40,8 +53,29 @@ pub mod internals {
 /// The connection created on a first start without `--connection`.
 pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
-/// What [`serve`] needs: the store, the address, the token and the limits. The command line
-/// fills it from `user-import serve`'s flags and `USER_IMPORT_TOKEN`.
+/// The one client that may use the client-credentials grant (`POST /oauth/token`).
+/// `Debug` shows the id, never the secret.
+#[derive(Clone)]
+pub struct ClientCredentials {
+    /// `client_id`.
+    pub id: String,
+    /// `client_secret`, compared in constant time.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What [`serve`] needs: the store, the address, the credentials and the limits. The
+/// command line fills it from `user-import serve`'s flags and the environment
+/// (`USER_IMPORT_TOKEN`, `USER_IMPORT_CLIENT_ID`, `USER_IMPORT_CLIENT_SECRET`,
+/// `USER_IMPORT_FAULTS`).
 pub struct Config {
     /// The SQLite file holding connections, users, jobs and failed entries; created and
     /// migrated to the current schema if needed.
@@ -51,9 +85,19 @@ pub struct Config {
     /// Connections to create if they do not exist. Empty: a store with no connection at all
     /// gets [`DEFAULT_CONNECTION`].
     pub connections: Vec<String>,
-    /// The bearer token every request must carry, compared in constant time. The server
+    /// A bearer token every request may carry, compared in constant time. The server
     /// never writes it to a log or a response, and `Debug` shows it as `<redacted>`.
     pub token: String,
+    /// The client whose credentials `POST /oauth/token` exchanges for a token; `None`: the
+    /// endpoint refuses every client, as Auth0 does an unknown one.
+    pub client: Option<ClientCredentials>,
+    /// How long a token from `/oauth/token` is valid (Auth0's default: 24 hours).
+    pub token_ttl: Duration,
+    /// Requests a second to `/api/v2`, all clients together, with bursts of as many
+    /// (Auth0's limits are per tenant too); more get 429.
+    pub rate_limit: u32,
+    /// Faults to inject (tests of clients); `None` in normal use.
+    pub faults: Option<FaultSpec>,
     /// The largest users file accepted, in bytes; a larger upload gets 413, as at Auth0
     /// (whose limit is 512,000).
     pub max_file_bytes: u64,
@@ -76,6 +120,10 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("connections", &self.connections)
             .field("token", &"<redacted>")
+            .field("client", &self.client)
+            .field("token_ttl", &self.token_ttl)
+            .field("rate_limit", &self.rate_limit)
+            .field("faults", &self.faults)
             .field("max_file_bytes", &self.max_file_bytes)
             .field("retention", &self.retention)
             .field("job_timeout", &self.job_timeout)
@@ -132,10 +180,19 @@ pub fn serve(config: Config) -> Result<(), String> {
         timeout: config.job_timeout,
         delay: config.job_delay,
     });
+    if let Some(spec) = &config.faults {
+        eprintln!("user-import: FAULTS ON (USER_IMPORT_FAULTS): {spec}");
+    }
     let state = Arc::new(http::Shared {
         store: Mutex::new(store),
         runner: runner.clone(),
-        token: config.token.clone(),
+        tokens: auth::Tokens::new(
+            config.token.clone(),
+            config.client.clone(),
+            config.token_ttl,
+        ),
+        bucket: ratelimit::Bucket::new(config.rate_limit, Instant::now()),
+        faults: config.faults.map(faults::Faults::new),
         max_file_bytes: config.max_file_bytes,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -235,8 +292,9 @@ async fn sweeper(state: http::AppState, keep: Duration) {
     }
 }
 
-/// Parses a duration as `serve`'s flags write it: `90s`, `15m`, `24h`, `7d` (a bare number
-/// is seconds). White space around it is ignored; one unit only (`1h30m` is an error).
+/// Parses a duration as `serve`'s flags write it: `800ms`, `90s`, `15m`, `24h`, `7d` (a
+/// bare number is seconds). White space around it is ignored; one unit only (`1h30m` is an
+/// error).
 ///
 /// # Errors
 ///
@@ -247,16 +305,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (n, unit) = s.split_at(split);
     let n: u64 = n
         .parse()
-        .map_err(|_| format!("'{s}' is not a duration such as 90s, 15m, 24h or 7d"))?;
-    let secs = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("'{s}': the unit must be s, m, h or d")),
+        .map_err(|_| format!("'{s}' is not a duration such as 800ms, 90s, 15m, 24h or 7d"))?;
+    let millis = match unit {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("'{s}': the unit must be ms, s, m, h or d")),
     };
-    n.checked_mul(secs)
-        .map(Duration::from_secs)
+    n.checked_mul(millis)
+        .map(Duration::from_millis)
         .ok_or_else(|| format!("'{s}' is too long"))
 }
 
@@ -271,6 +330,13 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             connections: Vec::new(),
             token: "s3cret-token".to_owned(),
+            client: Some(ClientCredentials {
+                id: "the-client".to_owned(),
+                secret: "cl1ent-secret".to_owned(),
+            }),
+            token_ttl: Duration::from_secs(60),
+            rate_limit: 50,
+            faults: None,
             max_file_bytes: 1,
             retention: None,
             job_timeout: Duration::from_secs(1),
@@ -279,6 +345,8 @@ mod tests {
         };
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("cl1ent"), "{shown}");
+        assert!(shown.contains("the-client"), "{shown}");
         assert!(shown.contains("<redacted>"));
     }
 
@@ -287,6 +355,12 @@ mod tests {
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration(" 800ms"), Ok(Duration::from_millis(800)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert!(parse_duration("1.5s").is_err());
+        assert!(parse_duration("18446744073709551615d").is_err());
+        assert!(parse_duration("1h30m").is_err());
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("h").is_err());
     }

@@ -27,8 +27,6 @@ pub use user_import_hash::{
 };
 pub use user_import_hash::{bcrypt, decode, ldap, phc};
 
-use std::fmt;
-
 use crate::finding::{Code, Findings};
 
 /// `password_hash` (SPEC 3.1). `value` is the string; errors at path "password_hash".
@@ -58,39 +56,6 @@ fn pattern_error(out: &mut Findings, path: &str, pattern: &str) {
         path,
         format_args!("String does not match pattern {pattern}"),
     );
-}
-
-/// A string written as a JSON string literal (for `ENUM_MISMATCH` messages).
-pub(crate) struct JsonStr<'a>(pub &'a str);
-
-impl fmt::Display for JsonStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write as _;
-        f.write_char('"')?;
-        let mut start = 0;
-        for (i, c) in self.0.char_indices() {
-            let esc = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\u{8}' => "\\b",
-                '\u{c}' => "\\f",
-                c if (c as u32) < 0x20 => "",
-                _ => continue,
-            };
-            f.write_str(&self.0[start..i])?;
-            if esc.is_empty() {
-                write!(f, "\\u{:04x}", c as u32)?;
-            } else {
-                f.write_str(esc)?;
-            }
-            start = i + c.len_utf8();
-        }
-        f.write_str(&self.0[start..])?;
-        f.write_char('"')
-    }
 }
 
 #[cfg(test)]
@@ -160,14 +125,5 @@ mod tests {
             );
             assert!(!out.has_warnings());
         }
-    }
-
-    #[test]
-    fn json_str_escapes() {
-        assert_eq!(JsonStr("hex").to_string(), r#""hex""#);
-        assert_eq!(
-            JsonStr("a\"b\\c\nd\u{1}é").to_string(),
-            r#""a\"b\\c\nd\u0001é""#
-        );
     }
 }
