@@ -98,6 +98,16 @@ fn email(r: &Value) -> String {
 /// Generates `users` users (a tenth of them already in the tenant), imports the existing
 /// ones, splits the rest with `--upsert`, then lets every 97th insert sign up on its own.
 fn prepare(name: &str, users: u32, max_bytes: &str, server_env: &[(&str, &str)]) -> Migration {
+    prepare_with(name, users, max_bytes, server_env, &[])
+}
+
+fn prepare_with(
+    name: &str,
+    users: u32,
+    max_bytes: &str,
+    server_env: &[(&str, &str)],
+    server_args: &[&str],
+) -> Migration {
     let dir = temp_dir(&format!("submit-{name}"));
     let existing = (users / 10).to_string();
     python(
@@ -120,7 +130,7 @@ fn prepare(name: &str, users: u32, max_bytes: &str, server_env: &[(&str, &str)])
         &dir,
     );
     let db = dir.join("store.db");
-    let server = Server::start_with_env(&db, &[], server_env);
+    let server = Server::start_with_env(&db, server_args, server_env);
     let connection = connection_id(&server, "Username-Password-Authentication");
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     ok(&[
@@ -498,4 +508,122 @@ fn a_changed_file_or_missing_credentials_stop_before_any_call() {
         .output()
         .expect("submit");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn client_credentials_renewed_as_tokens_expire_and_never_shown() {
+    const SECRET: &str = "client-secret-7d1e";
+    let env = [
+        ("USER_IMPORT_CLIENT_ID", "client-id-1"),
+        ("USER_IMPORT_CLIENT_SECRET", SECRET),
+        ("USER_IMPORT_FAULTS", "seed=2,slow=0.5,slow_for=700ms"),
+    ];
+    let m = prepare_with("creds", 3000, "120000", &env, &["--token-ttl", "2s"]);
+    let base = m.server.url("");
+    let out = Command::new(bin())
+        .args(["submit"])
+        .arg(&m.out)
+        .args(["--base-url", &base, "--connection-id", &m.connection])
+        .args(["--retry-base-ms", "20", "--poll-ms", "20"])
+        .env_remove("AUTH0_TOKEN")
+        .env("AUTH0_CLIENT_ID", "client-id-1")
+        .env("AUTH0_CLIENT_SECRET", SECRET)
+        .output()
+        .expect("submit");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(&m);
+    assert!(!contains(&out.stdout, SECRET.as_bytes()) && !contains(&out.stderr, SECRET.as_bytes()));
+    for entry in std::fs::read_dir(&m.out).expect("out") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("a file");
+        assert!(
+            !contains(&bytes, SECRET.as_bytes()),
+            "the secret is in a result file"
+        );
+    }
+    // Wrong credentials: the token endpoint's refusal stops the run before any import.
+    let bad = Command::new(bin())
+        .args(["submit"])
+        .arg(m.dir.join("seed"))
+        .args([
+            "--base-url",
+            &base,
+            "--connection-id",
+            &m.connection,
+            "--retries",
+            "2",
+        ])
+        .env_remove("AUTH0_TOKEN")
+        .env("AUTH0_CLIENT_ID", "client-id-1")
+        .env("AUTH0_CLIENT_SECRET", "wrong")
+        .output()
+        .expect("submit");
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+#[test]
+fn kill_9_while_a_post_waits_for_its_answer_then_submit_again() {
+    let m = prepare(
+        "kill-during-post",
+        3000,
+        "120000",
+        &[("USER_IMPORT_FAULTS", "seed=4,post_delay=1500ms")],
+    );
+    let jobs = || -> i64 {
+        let c = rusqlite::Connection::open(&m.db).expect("the store");
+        c.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+            .expect("count")
+    };
+    let before = jobs();
+    let base = m.server.url("");
+    let mut child = Command::new(bin())
+        .args(["submit"])
+        .arg(&m.out)
+        .args([
+            "--base-url",
+            &base,
+            "--connection-id",
+            &m.connection,
+            "--quiet",
+        ])
+        .args(["--retry-base-ms", "20", "--poll-ms", "20"])
+        .env("AUTH0_TOKEN", TOKEN)
+        .spawn()
+        .expect("submit");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while jobs() == before {
+        assert!(std::time::Instant::now() < deadline, "no job was created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The job exists; its answer is still 1.5 s away.
+    child.kill().expect("kill -9");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), None);
+    let journal = std::fs::read_to_string(m.out.join("submit.journal")).expect("journal");
+    assert!(
+        !journal.contains("submitted"),
+        "the answer came before the kill"
+    );
+    let out = submit(&m, &m.out, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(&m);
+    let jobs_lines = std::fs::read_to_string(m.out.join("jobs.ndjson")).expect("jobs");
+    assert!(
+        jobs_lines.contains("\"recovered\""),
+        "the lost job's users were not told apart"
+    );
 }
