@@ -802,13 +802,10 @@ fn parse_iso_ms(s: &str) -> Option<i64> {
     let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, sec) = (t.next()??, t.next()??, t.next()??);
     let ms: i64 = format!("{frac:0<3}")[..3].parse().ok()?;
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.get(usize::try_from(mo - 1).ok()?)?;
-    let secs = api::parse_http_date(&format!(
-        "Xxx, {day:02} {month} {y} {h:02}:{mi:02}:{sec:02} GMT"
-    ))?;
+    if !(1..=12).contains(&mo) {
+        return None;
+    }
+    let secs = api::days_from_civil(y, mo, day) * 86_400 + h * 3600 + mi * 60 + sec;
     Some(secs * 1000 + ms)
 }
 
