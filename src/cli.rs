@@ -10,8 +10,8 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use user_import::{
-    Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
-    SnapshotOptions, Status, Summary,
+    Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Progress, Sink,
+    Snapshot, SnapshotOptions, Status, Summary,
 };
 use user_import::{ConvertOptions, ConvertReport, verify};
 
@@ -489,12 +489,13 @@ fn builder(args: &EngineArgs, quiet: bool, started: Instant) -> (Builder, bool) 
             MatchKey::UserId => MatchOn::UserId,
         }));
     if show_progress {
-        builder = builder.progress(Arc::new(move |records, bytes| {
+        builder = builder.progress(Arc::new(move |p: &Progress| {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
             eprint!(
-                "\r\x1b[2K{records} records, {:.1} MB read, {:.0} records/s",
-                bytes as f64 / 1e6,
-                records as f64 / secs
+                "\r\x1b[2K{} records, {:.1} MB read, {:.0} records/s",
+                p.records,
+                p.bytes as f64 / 1e6,
+                p.records as f64 / secs
             );
         }));
     }

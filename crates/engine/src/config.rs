@@ -8,8 +8,22 @@ use crate::keys::MatchOn;
 use crate::record::RecordOptions;
 use crate::snapshot::Snapshot;
 
-/// A progress callback: records decided and input bytes framed so far.
-pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+/// A progress callback, given how far the job has come.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// How far a job has come, as a [`ProgressFn`] sees it.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records decided.
+    pub records: u64,
+    /// Of those, records Auth0 would reject.
+    pub failed: u64,
+    /// Warning entries on the records decided.
+    pub warnings: u64,
+    /// Input bytes framed: of a file, the offset reached.
+    pub bytes: u64,
+}
 
 /// Configures an [`Engine`].
 #[derive(Clone)]

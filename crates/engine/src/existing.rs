@@ -45,6 +45,10 @@ pub const UPSERTABLE: [&str; 10] = [
 ];
 
 const EXISTS_NO_UPSERT: &str = "The user already exist and upsert parameter is false";
+const EXISTS_OTHER_KEY_EMAIL: &str =
+    "The user already exists, and upsert matches existing users by email only";
+const EXISTS_OTHER_KEY_USER_ID: &str =
+    "The user already exists, and upsert matches existing users by user_id only";
 const HASH_DEFINED: &str =
     "A custom_password_hash was provided, but the user already has password hash defined.";
 
@@ -74,30 +78,47 @@ pub fn decide(
         .upsert
         .and_then(|on| holders[on.kind() as usize].map(|m| (on, m)));
     match matched {
-        None => no_upsert(&holders, findings),
+        None => no_upsert(ex, &holders, findings, s),
         Some((on, m)) => upsert(ex, on, m, &holders, root, findings, s),
     }
 }
 
-/// 5.3: every key an existing user holds is an error, in key order.
-fn no_upsert(holders: &[Option<UserNo>; 4], findings: &mut Findings) -> Verdict {
+/// 5.3: every key an existing user holds is an error, in key order, naming the holder.
+fn no_upsert(
+    ex: &Existing<'_>,
+    holders: &[Option<UserNo>; 4],
+    findings: &mut Findings,
+    s: &mut Scratch,
+) -> Verdict {
     for kind in KeyKind::ALL {
-        if holders[kind as usize].is_none() {
+        let Some(holder) = holders[kind as usize] else {
             continue;
-        }
+        };
+        holder_id(ex, holder, &mut s.b);
         match kind {
             KeyKind::Email | KeyKind::UserId => {
-                findings.error_without_path(Code::DuplicatedUser, EXISTS_NO_UPSERT);
+                let message = match ex.upsert {
+                    None => EXISTS_NO_UPSERT,
+                    // Auth0's text would blame a flag the user did set (SPEC is silent;
+                    // README "Decisions"): say which key upsert matched on instead.
+                    Some(MatchOn::Email) => EXISTS_OTHER_KEY_EMAIL,
+                    Some(MatchOn::UserId) => EXISTS_OTHER_KEY_USER_ID,
+                };
+                findings.error_existing(Code::DuplicatedUser, kind, None, message, &s.b);
             }
-            KeyKind::Username => findings.error_verbatim(
+            KeyKind::Username => findings.error_existing(
                 Code::ConflictUsername,
-                "username",
+                kind,
+                Some("username"),
                 "A user with this username already exists",
+                &s.b,
             ),
-            KeyKind::Phone => findings.error_verbatim(
+            KeyKind::Phone => findings.error_existing(
                 Code::Conflict,
-                "phone_number",
+                kind,
+                Some("phone_number"),
                 "A user with this phone_number already exists",
+                &s.b,
             ),
         }
     }
@@ -107,6 +128,12 @@ fn no_upsert(holders: &[Option<UserNo>; 4], findings: &mut Findings) -> Verdict 
     } else {
         Verdict::Insert
     }
+}
+
+/// The `user_id` of existing user `m`, as the export holds it, into `out`.
+fn holder_id(ex: &Existing<'_>, m: UserNo, out: &mut String) {
+    out.clear();
+    ex.snapshot.user(m).string("user_id", out);
 }
 
 /// 5.4: the record matches existing user `m` on `on`.
@@ -131,9 +158,9 @@ fn upsert(
             }
             continue;
         }
-        if holders[kind as usize].is_none_or(|h| h == m) {
+        let Some(holder) = holders[kind as usize].filter(|&h| h != m) else {
             continue;
-        }
+        };
         let (code, field) = match kind {
             KeyKind::Email => (Code::ConflictEmail, "email"),
             KeyKind::UserId => (Code::Conflict, "user_id"),
@@ -144,7 +171,8 @@ fn upsert(
         s.a.push_str("A user with this ");
         s.a.push_str(field);
         s.a.push_str(" already exists");
-        findings.error_verbatim(code, field, &s.a);
+        holder_id(ex, holder, &mut s.b);
+        findings.error_existing(code, kind, Some(field), &s.a, &s.b);
     }
     if root.get("custom_password_hash").is_some() && user.logged_in() {
         findings.error_verbatim(Code::Conflict, "custom_password_hash", HASH_DEFINED);

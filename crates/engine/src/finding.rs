@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
+use crate::keys::KeyKind;
+
 /// A stable code for an error or a warning (SPEC section 7), written on the wire by
 /// [`Code::as_str`] (`OBJECT_REQUIRED`).
 ///
@@ -184,6 +186,41 @@ struct Entry {
     has_path: bool,
     path: Range<u32>,
     message: Range<u32>,
+    cause: Cause<Range<u32>>,
+}
+
+/// What a duplicate or a conflict is about, beside Auth0's message: the earlier record of
+/// the file or the existing user that holds the key. `S` is the existing user's `user_id`,
+/// a string or a range of a text arena.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Cause<S> {
+    /// A finding of the record alone.
+    #[default]
+    None,
+    /// An in-file duplicate: the 0-based index of the earlier record that took the key.
+    /// `None` past 2^32 - 1 records, which the in-file index does not number.
+    DuplicateOf(Option<u64>),
+    /// A key an existing user holds: that user's `user_id`, and the key (named here because
+    /// Auth0's `DUPLICATED_USER` for an existing user carries no path).
+    Existing {
+        /// The holder's `user_id`, as the export holds it.
+        user_id: S,
+        /// The key it holds.
+        key: KeyKind,
+    },
+}
+
+impl<S> Cause<S> {
+    pub(crate) fn map<T>(self, f: impl FnOnce(S) -> T) -> Cause<T> {
+        match self {
+            Cause::None => Cause::None,
+            Cause::DuplicateOf(i) => Cause::DuplicateOf(i),
+            Cause::Existing { user_id, key } => Cause::Existing {
+                user_id: f(user_id),
+                key,
+            },
+        }
+    }
 }
 
 /// The errors and warnings of one record.
@@ -215,6 +252,8 @@ pub struct Finding<'a> {
     pub path: Option<&'a str>,
     /// The message. It names properties and parameters, never a secret's value.
     pub message: &'a str,
+    /// For a duplicate or a conflict: the earlier record or the existing user behind it.
+    pub cause: Cause<&'a str>,
 }
 
 impl Findings {
@@ -290,14 +329,39 @@ impl Findings {
         self.errors.push(f);
     }
 
-    /// Records an error that carries no path at all, with a verbatim message.
+    /// Records an in-file duplicate (SPEC 5.2) of the earlier record `owner`.
     #[cold]
-    pub fn error_without_path(&mut self, code: Code, message: &str) {
+    pub fn error_duplicate(&mut self, kind: KeyKind, owner: Option<u64>) {
+        let field = kind.field();
+        let mut f = self.push_text(Code::DuplicatedUser, field, |t| {
+            write!(t, "A user with this {field} was already provided.")
+        });
+        f.cause = Cause::DuplicateOf(owner);
+        self.errors.push(f);
+    }
+
+    /// Records a key held by the existing user `user_id` (SPEC 5.3, 5.4), with a verbatim
+    /// message; `path: None` for Auth0's path-less `DUPLICATED_USER`.
+    #[cold]
+    pub fn error_existing(
+        &mut self,
+        code: Code,
+        key: KeyKind,
+        path: Option<&str>,
+        message: &str,
+        user_id: &str,
+    ) {
         if !self.seen.is_empty() {
-            self.seen.insert((code, "".into()));
+            self.seen.insert((code, path.unwrap_or("").into()));
         }
-        let mut f = self.push_text(code, "", |t| t.write_str(message));
-        f.has_path = false;
+        let mut f = self.push_text(code, path.unwrap_or(""), |t| t.write_str(message));
+        f.has_path = path.is_some();
+        let s = self.text.len() as u32;
+        self.text.push_str(user_id);
+        f.cause = Cause::Existing {
+            user_id: s..self.text.len() as u32,
+            key,
+        };
         self.errors.push(f);
     }
 
@@ -348,6 +412,7 @@ impl Findings {
             code: f.code,
             path: f.has_path.then(|| self.slice(&f.path)),
             message: self.slice(&f.message),
+            cause: f.cause.clone().map(|r| self.slice(&r)),
         }
     }
 
@@ -372,6 +437,7 @@ impl Findings {
             has_path: true,
             path: p0..p1,
             message: p1..m1,
+            cause: Cause::None,
         }
     }
 }

@@ -79,6 +79,7 @@ mod reconcile;
 mod record;
 mod sink;
 mod snapshot;
+mod tally;
 mod validate;
 #[cfg(feature = "verify")]
 pub mod verify;
@@ -86,15 +87,16 @@ pub mod verify;
 // Before a job: the existing users.
 pub use snapshot::{ExportSource, Snapshot, SnapshotOptions};
 // The engine, its options, and where a job failed.
-pub use config::{Builder, Engine, ProgressFn};
+pub use config::{Builder, Engine, Progress, ProgressFn};
 pub use error::{ErrorKind, JobError};
 pub use frame::{Format, Position};
 // What it decides: codes, identity keys, a record's decision.
-pub use finding::{Code, Finding};
+pub use finding::{Cause, Code, Finding};
 pub use keys::{KeyKind, MatchOn};
 pub use sink::{
     Findings, Flow, Keys, Matched, Op, Record, Sink, SinkError, SinkResult, Status, Summary,
 };
+pub use tally::{Breakdown, CodeRow, EXAMPLE_BYTES, MAX_PATHS, PathRow, Tally};
 // The command line's sink and summary.
 pub use emit::{NdjsonSink, WriteDebug, write_summary};
 // Into Auth0: an export made an import file.

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use rayon::prelude::*;
 
-use crate::config::Engine;
+use crate::config::{Engine, Progress};
 use crate::error::{ErrorKind, JobError};
 use crate::frame::{self, Checkpoint, FrameError, Framer, Span};
 use crate::index::Fingerprinter;
@@ -632,7 +632,12 @@ fn write(
         if let Some(progress) = engine.progress()
             && last_report.elapsed() >= Duration::from_millis(100)
         {
-            progress(summary.total, batch.framed_bytes);
+            progress(&Progress {
+                records: summary.total,
+                failed: summary.failed,
+                warnings: summary.warnings,
+                bytes: batch.framed_bytes,
+            });
             last_report = Instant::now();
         }
         batch.recycle(buffers);

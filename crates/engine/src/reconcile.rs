@@ -5,9 +5,8 @@
 //! earlier such record fails the later one with `DUPLICATED_USER` at that key, one error per
 //! repeated key. Every schema-valid record takes its keys, whether or not it fails.
 
-use crate::finding::Code;
 use crate::finding::Findings;
-use crate::index::{Fingerprinter, KeyIndex};
+use crate::index::{Fingerprinter, KeyIndex, NO_OWNER};
 use crate::keys::KeyKind;
 use crate::record::{Chunk, write_error_line};
 
@@ -63,28 +62,29 @@ impl Reconciler {
         // Taken out for the loop, which re-renders duplicates into the same chunk.
         let fingerprints = std::mem::take(&mut chunk.fingerprints);
         for record in fingerprints.chunk_by(|a, b| a.0 == b.0) {
-            let mut repeated = [false; 4];
+            let r = record[0].0 as usize;
+            let owner = u32::try_from(chunk.recs[r].index).unwrap_or(NO_OWNER);
+            let mut repeated = [None; 4];
             for &(_, kind, fp) in record {
-                repeated[kind as usize] = self.in_file.take(fp);
+                repeated[kind as usize] = self.in_file.take(fp, owner);
             }
-            if repeated.contains(&true) {
-                self.duplicate(data, chunk, record[0].0 as usize, repeated);
+            if repeated.iter().any(Option::is_some) {
+                self.duplicate(data, chunk, r, repeated);
             }
         }
         chunk.fingerprints = fingerprints;
     }
 
     /// Re-renders a record as an in-file duplicate: only `DUPLICATED_USER` errors, one per
-    /// repeated key in the order email, user_id, username, phone_number.
+    /// repeated key in the order email, user_id, username, phone_number, each naming the
+    /// earlier record that took the key.
     #[cold]
-    fn duplicate(&mut self, data: &[u8], chunk: &mut Chunk, r: usize, repeated: [bool; 4]) {
+    fn duplicate(&mut self, data: &[u8], chunk: &mut Chunk, r: usize, repeated: [Option<u32>; 4]) {
         self.findings.clear();
         for kind in KeyKind::ALL {
-            if repeated[kind as usize] {
-                let field = kind.field();
-                let msg = format!("A user with this {field} was already provided.");
-                self.findings
-                    .error_verbatim(Code::DuplicatedUser, field, &msg);
+            if let Some(owner) = repeated[kind as usize] {
+                let owner = (owner != NO_OWNER).then_some(u64::from(owner));
+                self.findings.error_duplicate(kind, owner);
             }
         }
         let raw = &data[chunk.recs[r].raw.clone()];

@@ -11,7 +11,7 @@ use crate::doc::{Kind, Value};
 use crate::emit::json::{write_excerpt, write_lower_str, write_masked, write_minified, write_str};
 use crate::emit::merge::write_merged;
 use crate::existing::{self, Existing, UPSERTABLE, Verdict};
-use crate::finding::{Code, Finding, Findings};
+use crate::finding::{Cause, Code, Finding, Findings};
 use crate::index::Fingerprint;
 use crate::keys::{self, MatchOn};
 pub use crate::keys::{KeyKind, lower_into};
@@ -103,10 +103,16 @@ impl Chunk {
             let s = self.text.len() as u32;
             self.text.push_str(f.message);
             let message = s..self.text.len() as u32;
+            let cause = f.cause.map(|id| {
+                let s = self.text.len() as u32;
+                self.text.push_str(id);
+                s..self.text.len() as u32
+            });
             self.entries.push(Entry {
                 code: f.code,
                 path,
                 message,
+                cause,
             });
         }
         start..self.entries.len() as u32
@@ -405,6 +411,8 @@ fn close_line(chunk: &mut Chunk, rec: &mut Rec) {
 }
 
 /// `[{"code":..,"message":..,"path":..},...]`; `path` is left out for path-less errors.
+/// After Auth0's three members, what names the cause (ours): `duplicate_of` for an in-file
+/// duplicate, `key` (when there is no path) and `existing_user_id` for an existing user's key.
 pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = Finding<'a>>) {
     b.push(b'[');
     for (i, f) in list.enumerate() {
@@ -418,6 +426,21 @@ pub fn write_findings<'a>(b: &mut Vec<u8>, list: impl Iterator<Item = Finding<'a
         if let Some(path) = f.path {
             b.extend_from_slice(b",\"path\":");
             write_str(b, path);
+        }
+        match f.cause {
+            Cause::None | Cause::DuplicateOf(None) => {}
+            Cause::DuplicateOf(Some(i)) => {
+                b.extend_from_slice(b",\"duplicate_of\":");
+                b.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+            }
+            Cause::Existing { user_id, key } => {
+                if f.path.is_none() {
+                    b.extend_from_slice(b",\"key\":");
+                    write_str(b, key.field());
+                }
+                b.extend_from_slice(b",\"existing_user_id\":");
+                write_str(b, user_id);
+            }
         }
         b.push(b'}');
     }

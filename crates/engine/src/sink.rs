@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::ops::{Add, Range};
 
-use crate::finding::{Code, Finding};
+use crate::finding::{Cause, Code, Finding};
 use crate::keys::{KeyKind, MatchOn};
 
 /// What the engine decided for one record.
@@ -96,6 +96,7 @@ pub struct Entry {
     pub code: Code,
     pub path: Option<Range<u32>>,
     pub message: Range<u32>,
+    pub cause: Cause<Range<u32>>,
 }
 
 impl<'a> Findings<'a> {
@@ -134,6 +135,10 @@ impl<'a> Findings<'a> {
                 .as_ref()
                 .map(|r| &text[r.start as usize..r.end as usize]),
             message: &text[e.message.start as usize..e.message.end as usize],
+            cause: e
+                .cause
+                .clone()
+                .map(|r| &text[r.start as usize..r.end as usize]),
         })
     }
 

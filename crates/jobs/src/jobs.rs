@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use user_import::{
-    Builder, ExportSource, Flow, JobError, MatchOn, Record, Sink, SinkError, SinkResult, Snapshot,
-    SnapshotOptions, Status, Summary,
+    Builder, ExportSource, Flow, JobError, MatchOn, Progress, Record, Sink, SinkError, SinkResult,
+    Snapshot, SnapshotOptions, Status, Summary,
 };
 
 use crate::faults::JobFault;
@@ -291,8 +291,8 @@ impl Runner {
             .threads(self.opts.threads)
             .existing(Arc::new(snapshot))
             .upsert(ticket.upsert.then_some(MatchOn::Email))
-            .progress(Arc::new(move |_records, bytes| {
-                progress.framed.fetch_max(bytes, Ordering::Relaxed);
+            .progress(Arc::new(move |p: &Progress| {
+                progress.framed.fetch_max(p.bytes, Ordering::Relaxed);
             }))
             .build()
             .map_err(|e| Outcome::Failed(e.to_string()))?;

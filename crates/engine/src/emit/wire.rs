@@ -19,6 +19,7 @@ use std::io::Write;
 
 use super::json::write_str;
 use crate::sink::{Flow, Record, Sink, SinkError, SinkResult, Status, Summary};
+use crate::tally::{Breakdown, Tally};
 
 /// The command line's sink: the operations stream plus the optional side files.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ pub struct NdjsonSink<W: Write> {
     summary: Option<Box<dyn WriteDebug>>,
     failed_count: u64,
     line: Vec<u8>,
+    tally: Tally,
 }
 
 /// A writer the sink can own; `Debug` only so the sink can derive it.
@@ -53,6 +55,7 @@ impl<W: Write> NdjsonSink<W> {
             summary: None,
             failed_count: 0,
             line: Vec::with_capacity(1 << 16),
+            tally: Tally::new(),
         }
     }
 
@@ -78,21 +81,29 @@ impl<W: Write> NdjsonSink<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+
+    /// The findings of the records written so far, counted for the summary's `findings`.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
 }
 
 impl<W: Write> Sink for NdjsonSink<W> {
     fn insert(&mut self, r: &Record<'_>) -> SinkResult {
         self.out.write_all(r.line)?;
+        self.tally.add(r);
         Ok(Flow::Continue)
     }
 
     fn update(&mut self, r: &Record<'_>) -> SinkResult {
         self.out.write_all(r.line)?;
+        self.tally.add(r);
         Ok(Flow::Continue)
     }
 
     fn error(&mut self, r: &Record<'_>) -> SinkResult {
         self.out.write_all(r.line)?;
+        self.tally.add(r);
         if let Some(w) = self.errors.as_mut() {
             self.line.clear();
             self.line.extend_from_slice(b"{\"user\":");
@@ -132,7 +143,7 @@ impl<W: Write> Sink for NdjsonSink<W> {
         }
         if let Some(w) = self.summary.as_mut() {
             let mut buf = Vec::new();
-            write_summary(&mut buf, summary);
+            write_summary(&mut buf, summary, Some(&self.tally));
             buf.push(b'\n');
             w.write_all(&buf)?;
             w.flush()?;
@@ -142,8 +153,13 @@ impl<W: Write> Sink for NdjsonSink<W> {
 }
 
 /// `{"status":"completed","total":N,"inserted":N,"updated":N,"failed":N,"warnings":N,
-/// "by_code":{...}}`, plus `"reason"` when the job failed.
-pub fn write_summary(out: &mut Vec<u8>, s: &Summary) {
+/// "by_code":{...}}`, plus `"reason"` when the job failed, and with a tally its
+/// `"findings"`: errors and warnings apart, each
+/// `{"records":N,"entries":N,"by_code":{CODE:{"records","entries","example"}},
+/// "by_code_path":[{"code","path","records","entries","example"}]}`, most records first
+/// (`path` null for a path-less finding, and for the row of further paths, which has
+/// `"other_paths":true`).
+pub fn write_summary(out: &mut Vec<u8>, s: &Summary, tally: Option<&Tally>) {
     let num =
         |out: &mut Vec<u8>, n: u64| out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(b"{\"status\":");
@@ -176,5 +192,60 @@ pub fn write_summary(out: &mut Vec<u8>, s: &Summary) {
         out.push(b':');
         num(out, n);
     }
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
+    if let Some(t) = tally {
+        out.extend_from_slice(b",\"findings\":{\"errors\":");
+        write_breakdown(out, &t.errors);
+        out.extend_from_slice(b",\"warnings\":");
+        write_breakdown(out, &t.warnings);
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+fn write_breakdown(out: &mut Vec<u8>, b: &Breakdown) {
+    let num =
+        |out: &mut Vec<u8>, n: u64| out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b"{\"records\":");
+    num(out, b.records);
+    out.extend_from_slice(b",\"entries\":");
+    num(out, b.entries);
+    out.extend_from_slice(b",\"by_code\":{");
+    for (i, r) in b.by_code().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, r.code.as_str());
+        out.extend_from_slice(b":{\"records\":");
+        num(out, r.records);
+        out.extend_from_slice(b",\"entries\":");
+        num(out, r.entries);
+        out.extend_from_slice(b",\"example\":");
+        num(out, r.example);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"},\"by_code_path\":[");
+    for (i, r) in b.by_code_path().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"code\":");
+        write_str(out, r.code.as_str());
+        out.extend_from_slice(b",\"path\":");
+        match r.path {
+            Some(p) => write_str(out, p),
+            None => out.extend_from_slice(b"null"),
+        }
+        if r.other_paths {
+            out.extend_from_slice(b",\"other_paths\":true");
+        }
+        out.extend_from_slice(b",\"records\":");
+        num(out, r.records);
+        out.extend_from_slice(b",\"entries\":");
+        num(out, r.entries);
+        out.extend_from_slice(b",\"example\":");
+        num(out, r.example);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
 }

@@ -4,7 +4,8 @@
 //! seeded 64-bit hashes, a fresh seed per run so crafted input cannot aim for collisions).
 //!
 //! - [`KeyIndex`] (keys taken inside the users file, SPEC 5.2) keeps a 92-bit fingerprint
-//!   of every key in about 12.5 bytes (see below). The bytes of earlier records may be gone
+//!   of every key and the number of the record that took it, in about 16.5 bytes (see
+//!   below). The bytes of earlier records may be gone
 //!   (a stream), so a hit cannot be confirmed: the fingerprint must be wide enough that an
 //!   accidental hit never happens in practice.
 //! - [`HolderIndex`] (keys held by existing users) keeps 32 bits of fingerprint and a user
@@ -17,8 +18,9 @@
 //!
 //! # The in-file index
 //!
-//! Reconciliation only asks whether a key was taken, so the index is a set: no owner. It
-//! is what grows with the input (about 2.2 keys a record), so it is built to be small:
+//! Reconciliation asks whether a key was taken and by which record (a duplicate names the
+//! earlier record, `duplicate_of`: 4 bytes a key, the record's index as a `u32`). It is
+//! what grows with the input (about 2.2 keys a record), so it is built to be small:
 //!
 //! - **Quotienting.** A fingerprint is 92 bits: 12 pick one of 2^12 shards and are not
 //!   stored (the shard implies them); the other 80 are the stored *residue*, 10 bytes.
@@ -33,8 +35,9 @@
 //! - **Small, independent steps.** Each shard grows alone, by about 1.2x, to the next size
 //!   on a grid of four sizes a doubling (64, 80, 96, 112, 128, 160, ... bytes), which is
 //!   also mimalloc's size classes, so the allocator rounds nothing up. With a fill limit of
-//!   [`MAX_FILL`] a shard is 71% to 85% full, about 12.5 bytes a key slack included,
-//!   against 41 bytes a key for the earlier 128-bit hashbrown table with an owner.
+//!   [`MAX_FILL`] a shard is 71% to 85% full: with a 14-byte slot (residue and owner)
+//!   about 16.5 bytes a key slack included, against 41 bytes a key for the earlier 128-bit
+//!   hashbrown table with an owner (12.5 bytes before the owner was kept).
 //!
 //! ## Why 92 bits
 //!
@@ -97,11 +100,14 @@ impl Fingerprinter {
 
 /// Shards of the in-file index, as a power of two: 2^12, so 12 fingerprint bits are free,
 /// the 96 KB of shard headers stay in cache, and a shard of a 5M-record file holds about
-/// 2300 keys (29 KB).
+/// 2700 keys (44 KB).
 const SHARD_BITS: u32 = 12;
-/// A stored residue: the fingerprint's second hash (high, big-endian, so that byte order
-/// is numeric order) and 16 more bits of the first.
-type Slot = [u8; 10];
+/// A stored key: its residue, the fingerprint's second hash (high, big-endian, so that byte
+/// order is numeric order) and 16 more bits of the first, then the number of the record
+/// that took it (little-endian; [`NO_OWNER`] past 2^32 - 1 records).
+type Slot = [u8; 14];
+/// The owner of a key taken by a record whose index does not fit in 32 bits.
+pub const NO_OWNER: u32 = u32::MAX;
 /// The most keys a shard holds before it grows, as a fraction of its slots.
 const MAX_FILL: f64 = 0.85;
 /// The first allocation of a shard, in bytes (6 slots).
@@ -119,18 +125,24 @@ impl Residue {
     }
 
     fn read(s: &Slot) -> Residue {
-        let [a, b, c, d, e, f, g, h, i, j] = *s;
+        let [a, b, c, d, e, f, g, h, i, j, ..] = *s;
         Residue(
             u64::from_be_bytes([a, b, c, d, e, f, g, h]),
             u16::from_be_bytes([i, j]),
         )
     }
 
-    fn bytes(self) -> Slot {
+    fn slot(self, owner: u32) -> Slot {
         let [a, b, c, d, e, f, g, h] = self.0.to_be_bytes();
         let [i, j] = self.1.to_be_bytes();
-        [a, b, c, d, e, f, g, h, i, j]
+        let [k, l, m, n] = owner.to_le_bytes();
+        [a, b, c, d, e, f, g, h, i, j, k, l, m, n]
     }
+}
+
+fn owner(s: &Slot) -> u32 {
+    let [.., k, l, m, n] = *s;
+    u32::from_le_bytes([k, l, m, n])
 }
 
 /// The smallest size on the grid of four sizes a doubling above `bytes` (16 or more).
@@ -176,7 +188,7 @@ impl Shard {
 
     /// Inserts `r` at `at` (from `find`), shifting the rest of its run; false if the run
     /// reaches the end of the table.
-    fn insert_at(&mut self, at: usize, r: Residue) -> bool {
+    fn insert_at(&mut self, at: usize, slot: Slot) -> bool {
         let Some(free) = self.slots[at..]
             .iter()
             .position(|s| Residue::read(s).0 == 0)
@@ -184,7 +196,7 @@ impl Shard {
             return false;
         };
         self.slots.copy_within(at..at + free, at + 1);
-        self.slots[at] = r.bytes();
+        self.slots[at] = slot;
         self.len += 1;
         true
     }
@@ -244,18 +256,19 @@ impl KeyIndex {
         }
     }
 
-    /// Takes `fp`; returns whether it was already taken.
-    pub fn take(&mut self, fp: Fingerprint) -> bool {
+    /// Takes `fp` for record `owner`; if it was already taken, returns the record that
+    /// took it.
+    pub fn take(&mut self, fp: Fingerprint, owner: u32) -> Option<u32> {
         let (s, r) = Residue::of(fp);
         let shard = &mut self.shards[s];
         loop {
             match shard.find(r) {
-                Ok(_) => return true,
+                Ok(at) => return Some(self::owner(&shard.slots[at])),
                 Err(at) => {
                     let room =
                         (shard.len as usize + 1) as f64 <= shard.slots.len() as f64 * MAX_FILL;
-                    if room && shard.insert_at(at, r) {
-                        return false;
+                    if room && shard.insert_at(at, r.slot(owner)) {
+                        return None;
                     }
                     shard.grow();
                 }
@@ -444,10 +457,12 @@ mod tests {
         let f = Fingerprinter::new();
         let mut idx = KeyIndex::new();
         assert!(idx.is_empty());
-        assert!(!idx.take(f.of(KeyKind::Email, b"a@b.co")));
-        assert!(idx.take(f.of(KeyKind::Email, b"a@b.co")));
+        assert_eq!(idx.take(f.of(KeyKind::Email, b"a@b.co"), 4), None);
+        assert_eq!(idx.take(f.of(KeyKind::Email, b"a@b.co"), 9), Some(4));
+        // The first owner stays.
+        assert_eq!(idx.take(f.of(KeyKind::Email, b"a@b.co"), 11), Some(4));
         // Kinds are separate namespaces.
-        assert!(!idx.take(f.of(KeyKind::Username, b"a@b.co")));
+        assert_eq!(idx.take(f.of(KeyKind::Username, b"a@b.co"), 12), None);
         assert!(idx.contains(f.of(KeyKind::Email, b"a@b.co")));
         assert!(!idx.contains(f.of(KeyKind::Email, b"c@b.co")));
         assert_eq!(idx.len(), 2);
@@ -459,18 +474,23 @@ mod tests {
         let mut idx = KeyIndex::new();
         let n = 1_000_000u32;
         for i in 0..n {
-            assert!(!idx.take(f.of(KeyKind::UserId, format!("u{i}").as_bytes())));
+            assert_eq!(
+                idx.take(f.of(KeyKind::UserId, format!("u{i}").as_bytes()), i),
+                None
+            );
         }
         assert_eq!(idx.len(), n as usize);
+        // Owners survive every growth and every shift.
         for i in (0..n).step_by(7) {
-            assert!(idx.take(f.of(KeyKind::UserId, format!("u{i}").as_bytes())));
+            let fp = f.of(KeyKind::UserId, format!("u{i}").as_bytes());
+            assert_eq!(idx.take(fp, n + i), Some(i));
         }
         assert!(!idx.contains(f.of(KeyKind::UserId, b"u-1")));
         assert_eq!(idx.len(), n as usize);
-        // The slots alone: 10 bytes over a fill of 71% to 85%.
+        // The slots alone: 14 bytes over a fill of 71% to 85%.
         let slots = idx.allocated_bytes() - idx.shards.len() * size_of::<Shard>();
         let per_key = slots as f64 / f64::from(n);
-        assert!((11.0..15.0).contains(&per_key), "{per_key} bytes a key");
+        assert!((15.5..20.0).contains(&per_key), "{per_key} bytes a key");
     }
 
     #[test]
@@ -479,13 +499,17 @@ mod tests {
         // All in one shard, and all with the same high residue, so every key has the same
         // home: one run that reaches the end of the table again and again.
         for low in 0..5000u16 {
-            assert!(!idx.take(fp(3, 0, low, u64::MAX - 1)));
+            assert_eq!(idx.take(fp(3, 0, low, u64::MAX - 1), u32::from(low)), None);
         }
         for low in 0..5000u16 {
-            assert!(idx.take(fp(3, 9, low, u64::MAX - 1)));
+            assert_eq!(
+                idx.take(fp(3, 9, low, u64::MAX - 1), 0),
+                Some(u32::from(low))
+            );
         }
         for i in 0..20_000u64 {
-            assert!(!idx.take(fp(3, 0, 0, i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1 << 63)));
+            let r = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1 << 63;
+            assert_eq!(idx.take(fp(3, 0, 0, r), NO_OWNER), None);
         }
         assert_eq!(idx.len(), 25_000);
         assert!(!idx.contains(fp(4, 0, 0, u64::MAX - 1)));
@@ -494,18 +518,18 @@ mod tests {
     #[test]
     fn forced_collisions_behave_as_documented() {
         let mut idx = KeyIndex::new();
-        assert!(!idx.take(fp(7, 1, 0xabcd, 42)));
+        assert_eq!(idx.take(fp(7, 1, 0xabcd, 42), 1), None);
         // Same shard, same 80 kept bits: the bits that are neither are not looked at, so
         // this is a (false) duplicate. With random 92-bit fingerprints it happens with
         // probability 1e-10 among 10^9 keys.
-        assert!(idx.take(fp(7, 2, 0xabcd, 42)));
+        assert_eq!(idx.take(fp(7, 2, 0xabcd, 42), 2), Some(1));
         // One bit apart in any kept part, or in the shard: distinct.
-        assert!(!idx.take(fp(6, 1, 0xabcd, 42)));
-        assert!(!idx.take(fp(7, 1, 0xabcc, 42)));
-        assert!(!idx.take(fp(7, 1, 0xabcd, 43)));
+        assert_eq!(idx.take(fp(6, 1, 0xabcd, 42), 3), None);
+        assert_eq!(idx.take(fp(7, 1, 0xabcc, 42), 4), None);
+        assert_eq!(idx.take(fp(7, 1, 0xabcd, 43), 5), None);
         // A second hash of zero is stored as one (zero marks an empty slot).
-        assert!(!idx.take(fp(7, 1, 5, 0)));
-        assert!(idx.take(fp(7, 1, 5, 1)));
+        assert_eq!(idx.take(fp(7, 1, 5, 0), 6), None);
+        assert_eq!(idx.take(fp(7, 1, 5, 1), 7), Some(6));
         assert_eq!(idx.len(), 5);
     }
 
@@ -516,14 +540,18 @@ mod tests {
         let keys: Vec<String> = (0..200_000u32)
             .map(|i| format!("k{}", i.wrapping_mul(2_654_435_761) % 150_000))
             .collect();
-        let mut seen = std::collections::HashSet::new();
-        let expected: Vec<bool> = keys.iter().map(|k| !seen.insert(k.as_str())).collect();
+        let mut seen = std::collections::HashMap::new();
+        let expected: Vec<Option<u32>> = (0..keys.len() as u32)
+            .map(|i| {
+                let first = *seen.entry(keys[i as usize].as_str()).or_insert(i);
+                (first != i).then_some(first)
+            })
+            .collect();
         for _ in 0..2 {
             let f = Fingerprinter::new();
             let mut idx = KeyIndex::new();
-            let got: Vec<bool> = keys
-                .iter()
-                .map(|k| idx.take(f.of(KeyKind::Email, k.as_bytes())))
+            let got: Vec<Option<u32>> = (0..keys.len() as u32)
+                .map(|i| idx.take(f.of(KeyKind::Email, keys[i as usize].as_bytes()), i))
                 .collect();
             assert!(got == expected);
             assert_eq!(idx.len(), seen.len());

@@ -1,0 +1,242 @@
+//! The findings of a job counted for people: errors and warnings apart, by record and by
+//! entry, by code and by (code, path), each with the first record that shows it.
+//!
+//! A [`Tally`] is fed the decided records by a sink ([`crate::NdjsonSink`] keeps one for
+//! `summary.json`); the command line ranks its rows for the end-of-run tables and the
+//! report. It holds no secret: an error's example is its error line, which masks them
+//! (SPEC 6.1), and a warning's example is its warnings array, whose messages never quote a
+//! value.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::finding::Code;
+use crate::sink::{Findings, Record};
+
+/// Distinct (code, path) rows a [`Breakdown`] keeps; the findings of further paths are
+/// counted in one row per code with [`PathRow::other_paths`] set. Paths name properties,
+/// and unknown properties are the input's own, so their number is the input's to choose.
+pub const MAX_PATHS: usize = 1000;
+/// Bytes of an example line kept; a longer one is cut (at a character boundary) and ends
+/// with `…`.
+pub const EXAMPLE_BYTES: usize = 4096;
+
+/// Records and entries of one kind of finding.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// The errors: each failed record has at least one.
+    pub errors: Breakdown,
+    /// The warnings, on inserts and updates.
+    pub warnings: Breakdown,
+    seen: HashSet<(Code, Option<Box<str>>)>,
+}
+
+/// The findings of one kind (errors or warnings) of a job.
+#[derive(Clone, Debug, Default)]
+pub struct Breakdown {
+    /// Records with at least one such finding.
+    pub records: u64,
+    /// Such findings, all told.
+    pub entries: u64,
+    codes: HashMap<Code, CodeRows>,
+    pairs: usize,
+}
+
+/// One code's rows: the code's own, then by path (looked up by `&str`, no allocation
+/// once the row exists).
+#[derive(Clone, Debug, Default)]
+struct CodeRows {
+    all: Row,
+    no_path: Option<Row>,
+    by_path: HashMap<Box<str>, Row>,
+    other: Option<Row>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Row {
+    records: u64,
+    entries: u64,
+    example: u64,
+    line: Box<[u8]>,
+}
+
+/// A code's findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeRow {
+    /// The code.
+    pub code: Code,
+    /// Records with at least one finding of this code.
+    pub records: u64,
+    /// Findings of this code.
+    pub entries: u64,
+    /// The index of the first such record.
+    pub example: u64,
+}
+
+/// The findings of one (code, path) pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathRow<'a> {
+    /// The code.
+    pub code: Code,
+    /// The path; `None` for a path-less finding, or for the row of
+    /// [`other_paths`](Self::other_paths).
+    pub path: Option<&'a str>,
+    /// The row that counts this code's paths beyond the first [`MAX_PATHS`] pairs.
+    pub other_paths: bool,
+    /// Records with at least one such finding.
+    pub records: u64,
+    /// Such findings.
+    pub entries: u64,
+    /// The index of the first such record.
+    pub example: u64,
+    /// For an error, the example's error line (secrets masked); for a warning, its
+    /// warnings array. At most [`EXAMPLE_BYTES`] (then ending with `…`).
+    pub example_line: &'a [u8],
+}
+
+impl Tally {
+    /// Nothing counted yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts a decided record's errors and warnings.
+    pub fn add(&mut self, r: &Record<'_>) {
+        if !r.errors.is_empty() {
+            self.errors.add(r.index, r.errors, r.line, &mut self.seen);
+        }
+        if !r.warnings.is_empty() {
+            self.warnings
+                .add(r.index, r.warnings, r.warnings.json(), &mut self.seen);
+        }
+    }
+}
+
+impl Breakdown {
+    fn add(
+        &mut self,
+        index: u64,
+        list: Findings<'_>,
+        line: &[u8],
+        seen: &mut HashSet<(Code, Option<Box<str>>)>,
+    ) {
+        self.records += 1;
+        self.entries += list.len() as u64;
+        // A pair counts one record however often the record repeats it; records have few
+        // findings, so a scan, unless this one has many.
+        let many = list.len() > 16;
+        seen.clear();
+        let mut code_seen = [false; Code::ALL.len()];
+        for (i, f) in list.iter().enumerate() {
+            let earlier = || list.iter().take(i);
+            let first_of_pair = if many {
+                seen.insert((f.code, f.path.map(Into::into)))
+            } else {
+                !earlier().any(|e| e.code == f.code && e.path == f.path)
+            };
+            let first_of_code = !std::mem::replace(&mut code_seen[f.code as usize], true);
+            let c = self.codes.entry(f.code).or_default();
+            count(&mut c.all, first_of_code, index, line);
+            let row = match f.path {
+                None => c.no_path.get_or_insert_with(|| {
+                    self.pairs += 1;
+                    Row::default()
+                }),
+                Some(p) => {
+                    if !c.by_path.contains_key(p) && self.pairs < MAX_PATHS {
+                        self.pairs += 1;
+                        c.by_path.insert(p.into(), Row::default());
+                    }
+                    match c.by_path.get_mut(p) {
+                        Some(row) => row,
+                        None => c.other.get_or_insert_with(Row::default),
+                    }
+                }
+            };
+            count(row, first_of_pair, index, line);
+        }
+    }
+
+    /// Per code, most records first (then most entries, then the code's name).
+    pub fn by_code(&self) -> Vec<CodeRow> {
+        let mut rows: Vec<CodeRow> = self
+            .codes
+            .iter()
+            .map(|(&code, c)| CodeRow {
+                code,
+                records: c.all.records,
+                entries: c.all.entries,
+                example: c.all.example,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (b.records, b.entries)
+                .cmp(&(a.records, a.entries))
+                .then_with(|| a.code.as_str().cmp(b.code.as_str()))
+        });
+        rows
+    }
+
+    /// Per (code, path), most records first (then most entries, code, path); a code's row
+    /// of paths beyond [`MAX_PATHS`] comes after its other rows of the same rank.
+    pub fn by_code_path(&self) -> Vec<PathRow<'_>> {
+        let mut rows = Vec::new();
+        for (&code, c) in &self.codes {
+            if let Some(r) = &c.no_path {
+                rows.push(path_row(code, None, false, r));
+            }
+            for (p, r) in &c.by_path {
+                rows.push(path_row(code, Some(p), false, r));
+            }
+            if let Some(r) = &c.other {
+                rows.push(path_row(code, None, true, r));
+            }
+        }
+        rows.sort_by(|a, b| {
+            (b.records, b.entries)
+                .cmp(&(a.records, a.entries))
+                .then_with(|| a.code.as_str().cmp(b.code.as_str()))
+                .then_with(|| a.other_paths.cmp(&b.other_paths))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        rows
+    }
+}
+
+fn path_row<'a>(code: Code, path: Option<&'a str>, other: bool, r: &'a Row) -> PathRow<'a> {
+    PathRow {
+        code,
+        path,
+        other_paths: other,
+        records: r.records,
+        entries: r.entries,
+        example: r.example,
+        example_line: &r.line,
+    }
+}
+
+fn count(row: &mut Row, new_record: bool, index: u64, line: &[u8]) {
+    row.entries += 1;
+    if new_record {
+        if row.records == 0 {
+            row.example = index;
+            row.line = example(line);
+        }
+        row.records += 1;
+    }
+}
+
+/// `line` without its newline, cut to [`EXAMPLE_BYTES`].
+fn example(line: &[u8]) -> Box<[u8]> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    if line.len() <= EXAMPLE_BYTES {
+        return line.into();
+    }
+    let mut end = EXAMPLE_BYTES - "…".len();
+    // Lines are UTF-8 (JSON the engine wrote): back up to a character boundary.
+    while end > 0 && (line[end] & 0xc0) == 0x80 {
+        end -= 1;
+    }
+    let mut v = line[..end].to_vec();
+    v.extend_from_slice("…".as_bytes());
+    v.into()
+}
