@@ -378,3 +378,74 @@ fn upsert_options_need_upsert() {
     let bad = run_bin(&["run", &users, "--upsert", "--match-on", "username"], b"");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The error fields that name a cause (`duplicate_of`, `existing_user_id`, `key`) reach
+/// the operations stream and the `--errors` file alike, from a file or standard input,
+/// with 1 or 2 threads.
+#[test]
+fn errors_name_their_cause_in_every_output() {
+    let dir = temp_dir("cause");
+    let users = dir.join("users.ndjson");
+    write_file(
+        &users,
+        concat!(
+            "{\"email\":\"a@x.co\",\"username\":\"ann\"}\n",
+            "{\"email\":\"held@x.co\"}\n",
+            "{\"email\":\"b@x.co\",\"username\":\"ANN\"}\n",
+            "{\"email\":\"c@x.co\",\"user_id\":\"7\"}\n",
+        )
+        .as_bytes(),
+    );
+    let existing = dir.join("existing.ndjson");
+    write_file(
+        &existing,
+        concat!(
+            "{\"user_id\":\"auth0|h1\",\"email\":\"held@x.co\"}\n",
+            "{\"user_id\":\"auth0|7\",\"email\":\"seven@x.co\"}\n",
+        )
+        .as_bytes(),
+    );
+    let (u, e) = (users.display().to_string(), existing.display().to_string());
+    let bytes = std::fs::read(&users).expect("users");
+    let mut outputs = Vec::new();
+    for (file, threads) in [(u.as_str(), "1"), ("-", "2")] {
+        let errors = dir.join(format!("errors-{threads}.ndjson"));
+        let errs = errors.display().to_string();
+        let out = run_bin(
+            &[
+                "run",
+                file,
+                "--existing",
+                &e,
+                "--errors",
+                &errs,
+                "--threads",
+                threads,
+                "--quiet",
+            ],
+            &bytes,
+        );
+        assert!(out.status.success());
+        let ops = lines(&out.stdout);
+        let side = lines(&std::fs::read(&errors).expect("errors file"));
+        assert_eq!(side.len(), 3);
+        for (op, err) in [
+            (&ops[1], &side[0]),
+            (&ops[2], &side[1]),
+            (&ops[3], &side[2]),
+        ] {
+            assert_eq!(op["errors"], err["errors"]);
+            assert_eq!(op["index"], err["index"]);
+        }
+        let first = |i: usize| ops[i]["errors"][0].clone();
+        assert_eq!(first(1)["code"], "DUPLICATED_USER");
+        assert_eq!(first(1)["key"], "email");
+        assert_eq!(first(1)["existing_user_id"], "auth0|h1");
+        assert_eq!(first(2)["path"], "username");
+        assert_eq!(first(2)["duplicate_of"], 0);
+        assert_eq!(first(3)["key"], "user_id");
+        assert_eq!(first(3)["existing_user_id"], "auth0|7");
+        outputs.push(out.stdout);
+    }
+    assert!(outputs[0] == outputs[1]);
+}

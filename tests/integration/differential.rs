@@ -10,7 +10,7 @@
 //! warnings, conflict error lines) the reference decides by itself, record after record, in file
 //! order, from `serde_json` values.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -413,7 +413,8 @@ fn schema_and_duplicates(
     baseline: &[Value],
     problems: &mut Vec<String>,
 ) -> Vec<Pre> {
-    let mut taken: HashSet<(&'static str, String)> = HashSet::new();
+    // Each key with the index of the first schema-valid record that carried it.
+    let mut taken: HashMap<(&'static str, String), usize> = HashMap::new();
     let mut out = Vec::with_capacity(records.len());
     for (i, (record, line)) in records.iter().zip(baseline).enumerate() {
         if schema_invalid(line) {
@@ -422,15 +423,21 @@ fn schema_and_duplicates(
         }
         let keys = Keys::of(record);
         // Every schema-valid record takes its keys, whether or not it fails.
-        let mut repeated: Vec<&str> = Vec::new();
+        let mut repeated: Vec<(&str, u64)> = Vec::new();
         for (path, key) in keys.list() {
-            if !taken.insert((path, key.to_string())) {
-                repeated.push(path);
+            let first = *taken.entry((path, key.to_string())).or_insert(i);
+            if first != i {
+                repeated.push((path, first as u64));
             }
         }
-        let mut got: Vec<&str> = line["errors"]
+        // Each duplicate error names the earlier record (`duplicate_of`).
+        let mut got: Vec<(&str, u64)> = line["errors"]
             .as_array()
-            .map(|es| es.iter().filter_map(|e| e["path"].as_str()).collect())
+            .map(|es| {
+                es.iter()
+                    .filter_map(|e| Some((e["path"].as_str()?, e["duplicate_of"].as_u64()?)))
+                    .collect()
+            })
             .unwrap_or_default();
         got.sort_unstable();
         repeated.sort_unstable();
@@ -474,37 +481,57 @@ fn error(code: &str, message: &str, path: Option<&str>) -> Value {
     e
 }
 
+/// An error about a key existing user `holder` holds: Auth0's members, then the holder's
+/// `user_id` and, when there is no path, the key.
+fn held(s: &Snapshot, holder: usize, code: &str, message: &str, key: &str, path: bool) -> Value {
+    let mut e = error(code, message, path.then_some(key));
+    if !path {
+        e["key"] = json!(key);
+    }
+    e["existing_user_id"] = s.users[holder]["user_id"].clone();
+    e
+}
+
 fn exists(what: &str) -> String {
     format!("A user with this {what} already exists")
 }
 
-/// SPEC 5.3: the errors of a record that matches no existing user on the match key.
-fn insert_conflicts(k: &Keys, s: &Snapshot) -> Vec<Value> {
+/// SPEC 5.3: the errors of a record that matches no existing user on the match key. Under
+/// upsert, the duplicate's message names the key upsert matches on instead of Auth0's
+/// "upsert parameter is false" (README, "Decisions").
+fn insert_conflicts(k: &Keys, s: &Snapshot, mode: Mode) -> Vec<Value> {
+    let msg = match (mode.upsert, mode.match_user_id) {
+        (false, _) => EXIST_MSG,
+        (true, false) => "The user already exists, and upsert matches existing users by email only",
+        (true, true) => {
+            "The user already exists, and upsert matches existing users by user_id only"
+        }
+    };
     let mut errors = Vec::new();
-    if s.by_email.contains_key(&k.email) {
-        errors.push(error("DUPLICATED_USER", EXIST_MSG, None));
+    if let Some(&h) = s.by_email.get(&k.email) {
+        errors.push(held(s, h, "DUPLICATED_USER", msg, "email", false));
     }
-    if k.user_id
-        .as_ref()
-        .is_some_and(|id| s.by_user_id.contains_key(id))
-    {
-        errors.push(error("DUPLICATED_USER", EXIST_MSG, None));
+    if let Some(&h) = k.user_id.as_ref().and_then(|id| s.by_user_id.get(id)) {
+        errors.push(held(s, h, "DUPLICATED_USER", msg, "user_id", false));
     }
-    if k.username
-        .as_ref()
-        .is_some_and(|n| s.by_username.contains_key(n))
-    {
-        errors.push(error(
+    if let Some(&h) = k.username.as_ref().and_then(|n| s.by_username.get(n)) {
+        errors.push(held(
+            s,
+            h,
             "CONFLICT_USERNAME",
             &exists("username"),
-            Some("username"),
+            "username",
+            true,
         ));
     }
-    if k.phone.as_ref().is_some_and(|p| s.by_phone.contains_key(p)) {
-        errors.push(error(
+    if let Some(&h) = k.phone.as_ref().and_then(|p| s.by_phone.get(p)) {
+        errors.push(held(
+            s,
+            h,
             "CONFLICT",
             &exists("phone_number"),
-            Some("phone_number"),
+            "phone_number",
+            true,
         ));
     }
     errors
@@ -512,33 +539,50 @@ fn insert_conflicts(k: &Keys, s: &Snapshot) -> Vec<Value> {
 
 /// SPEC 5.4: the errors of a record matching existing user `m`.
 fn upsert_conflicts(record: &Value, k: &Keys, s: &Snapshot, m: usize, mode: Mode) -> Vec<Value> {
-    // A key conflicts when someone other than M holds it.
+    // A key conflicts when someone other than M holds it; the error names that user.
     let other = |map: &HashMap<String, usize>, key: Option<&String>| {
-        key.and_then(|key| map.get(key)).is_some_and(|&h| h != m)
+        key.and_then(|key| map.get(key))
+            .copied()
+            .filter(|&h| h != m)
     };
     let mut errors = Vec::new();
-    if mode.match_user_id && other(&s.by_email, Some(&k.email)) {
-        errors.push(error("CONFLICT_EMAIL", &exists("email"), Some("email")));
+    if mode.match_user_id
+        && let Some(h) = other(&s.by_email, Some(&k.email))
+    {
+        errors.push(held(
+            s,
+            h,
+            "CONFLICT_EMAIL",
+            &exists("email"),
+            "email",
+            true,
+        ));
     }
     if mode.match_user_id {
         if !s.in_target[m] {
             errors.push(error("CONFLICT", OTHER_CONNECTION_MSG, Some("user_id")));
         }
-    } else if other(&s.by_user_id, k.user_id.as_ref()) {
-        errors.push(error("CONFLICT", &exists("user_id"), Some("user_id")));
+    } else if let Some(h) = other(&s.by_user_id, k.user_id.as_ref()) {
+        errors.push(held(s, h, "CONFLICT", &exists("user_id"), "user_id", true));
     }
-    if other(&s.by_username, k.username.as_ref()) {
-        errors.push(error(
+    if let Some(h) = other(&s.by_username, k.username.as_ref()) {
+        errors.push(held(
+            s,
+            h,
             "CONFLICT_USERNAME",
             &exists("username"),
-            Some("username"),
+            "username",
+            true,
         ));
     }
-    if other(&s.by_phone, k.phone.as_ref()) {
-        errors.push(error(
+    if let Some(h) = other(&s.by_phone, k.phone.as_ref()) {
+        errors.push(held(
+            s,
+            h,
             "CONFLICT",
             &exists("phone_number"),
-            Some("phone_number"),
+            "phone_number",
+            true,
         ));
     }
     if record.get("custom_password_hash").is_some() && logged_in(&s.users[m]) {
@@ -704,7 +748,7 @@ fn decide(
             }
             errors
         }
-        None => insert_conflicts(k, s),
+        None => insert_conflicts(k, s, mode),
     };
     if errors.is_empty() {
         insert.clone()

@@ -472,6 +472,10 @@ fn a_curl_session_from_auth0s_docs_import_status_errors_then_upsert() {
         errors[0]["errors"][0]["message"],
         "The user already exist and upsert parameter is false"
     );
+    // Beside Auth0's members, the error names the key and the user that holds it.
+    assert_eq!(errors[0]["errors"][0]["key"], "email");
+    assert_eq!(errors[0]["errors"][0]["existing_user_id"], "auth0|ann1");
+    assert_eq!(errors[0]["errors"][0].get("path"), None);
     assert_eq!(
         db_users(&db),
         ["ann@example.com", "bo@example.com", "cy@example.com"]

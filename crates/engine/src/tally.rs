@@ -240,3 +240,97 @@ fn example(line: &[u8]) -> Box<[u8]> {
     v.extend_from_slice("…".as_bytes());
     v.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Builder, NdjsonSink};
+
+    fn tally(input: &str) -> (Tally, crate::Summary) {
+        let engine = Builder::new().threads(2).build().expect("engine");
+        let mut sink = NdjsonSink::new(Vec::new());
+        let summary = engine.run_bytes(input.as_bytes(), &mut sink).expect("job");
+        (sink.tally().clone(), summary)
+    }
+
+    #[test]
+    fn counts_records_and_entries_apart_and_agree_with_the_summary() {
+        let (t, s) = tally(concat!(
+            "{\"email\":\"a@x.co\"}\n",                         // 0: NO_PASSWORD
+            "{\"email\":\"bad\",\"zz\":1,\"yy\":2}\n",          // 1: FORMAT, 2 x OBJECT_ADDITIONAL
+            "{\"email\":\"b@x.co\",\"zz\":1}\n",                // 2: OBJECT_ADDITIONAL zz
+            "{\"email\":\"a@x.co\"}\n",                         // 3: DUPLICATED_USER of 0
+            "{\"email\":\"c@x.co\",\"user_id\":\"auth0|c\"}\n", // 4: NO_PASSWORD, DOUBLE_PREFIX
+        ));
+        assert_eq!(t.errors.records, s.failed);
+        assert_eq!(t.warnings.entries, s.warnings);
+        assert_eq!((t.errors.records, t.errors.entries), (3, 5));
+        assert_eq!((t.warnings.records, t.warnings.entries), (2, 3));
+        let codes = t.errors.by_code();
+        assert_eq!(codes[0].code, Code::ObjectAdditionalProperties);
+        assert_eq!(
+            (codes[0].records, codes[0].entries, codes[0].example),
+            (2, 3, 1)
+        );
+        for c in t.errors.by_code().iter().chain(&t.warnings.by_code()) {
+            assert_eq!(c.entries, s.count_of(c.code));
+        }
+        let paths = t.errors.by_code_path();
+        let zz = paths
+            .iter()
+            .find(|r| r.path == Some("zz"))
+            .expect("a zz row");
+        assert_eq!((zz.records, zz.entries, zz.example), (2, 2, 1));
+        // Ranked: most records first.
+        assert!(paths.windows(2).all(|w| w[0].records >= w[1].records));
+        let dup = paths
+            .iter()
+            .find(|r| r.code == Code::DuplicatedUser)
+            .expect("a duplicate row");
+        assert_eq!(dup.example, 3);
+        assert!(
+            std::str::from_utf8(dup.example_line)
+                .expect("utf-8")
+                .contains("\"duplicate_of\":0")
+        );
+        let nopw = t
+            .warnings
+            .by_code_path()
+            .into_iter()
+            .find(|r| r.code == Code::NoPassword)
+            .expect("a NO_PASSWORD row");
+        assert_eq!((nopw.records, nopw.example), (2, 0));
+        assert!(nopw.example_line.starts_with(b"[{\"code\":\"NO_PASSWORD\""));
+    }
+
+    #[test]
+    fn paths_beyond_the_cap_share_one_row_per_code() {
+        let mut input = String::new();
+        for i in 0..MAX_PATHS + 5 {
+            input.push_str(&format!("{{\"email\":\"bad\",\"k{i}\":1}}\n"));
+        }
+        let (t, s) = tally(&input);
+        assert_eq!(t.errors.records, s.failed);
+        let rows = t.errors.by_code_path();
+        assert_eq!(rows.len(), MAX_PATHS + 1);
+        let other = rows
+            .iter()
+            .find(|r| r.other_paths)
+            .expect("an overflow row");
+        assert_eq!(other.code, Code::ObjectAdditionalProperties);
+        assert_eq!(other.path, None);
+        // FORMAT email took one pair; MAX_PATHS - 1 unknown keys got their own row.
+        assert_eq!(other.records, 6);
+        let total: u64 = rows.iter().map(|r| r.entries).sum();
+        assert_eq!(total, t.errors.entries);
+    }
+
+    #[test]
+    fn long_example_lines_are_cut_at_a_character_boundary() {
+        let line = "é".repeat(EXAMPLE_BYTES);
+        let cut = example(line.as_bytes());
+        assert!(cut.len() <= EXAMPLE_BYTES);
+        let text = std::str::from_utf8(&cut).expect("still UTF-8");
+        assert!(text.ends_with('…'));
+    }
+}
