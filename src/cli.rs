@@ -559,8 +559,10 @@ fn finish_report(
 ) -> bool {
     let totals = Totals::of(summary);
     if !quiet {
-        let colour = table::colour_wanted(io::stderr().is_terminal());
-        report::write_stderr(&table::render(&totals, tally, colour));
+        let terminal = io::stderr().is_terminal();
+        let columns = terminal.then(table::terminal_columns).flatten();
+        let colour = table::colour_wanted(terminal);
+        report::write_stderr(&table::render(&totals, tally, colour, columns));
     }
     match file.map(|f| f.write(title, &totals, tally)) {
         Some(Err(e)) => {

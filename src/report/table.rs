@@ -18,8 +18,16 @@ pub fn colour_wanted(stderr_is_terminal: bool) -> bool {
     stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The two tables, empty when the job had neither errors nor warnings.
-pub fn render(totals: &Totals, tally: &Tally, colour: bool) -> String {
+/// The columns of standard error when it is a terminal.
+pub fn terminal_columns() -> Option<usize> {
+    console::Term::stderr()
+        .size_checked()
+        .map(|(_, cols)| usize::from(cols))
+}
+
+/// The two tables, empty when the job had neither errors nor warnings. With `columns` (a
+/// terminal's), paths are cut so that rows fit when they can.
+pub fn render(totals: &Totals, tally: &Tally, colour: bool, columns: Option<usize>) -> String {
     let mut out = String::new();
     table(
         &mut out,
@@ -27,6 +35,7 @@ pub fn render(totals: &Totals, tally: &Tally, colour: bool) -> String {
         totals,
         &tally.errors,
         Paint::new(colour, "31"),
+        columns,
     );
     table(
         &mut out,
@@ -34,6 +43,7 @@ pub fn render(totals: &Totals, tally: &Tally, colour: bool) -> String {
         totals,
         &tally.warnings,
         Paint::new(colour, "33"),
+        columns,
     );
     out
 }
@@ -67,18 +77,42 @@ impl Paint {
     }
 }
 
-fn table(out: &mut String, what: &str, totals: &Totals, b: &Breakdown, paint: Paint) {
+fn table(
+    out: &mut String,
+    what: &str,
+    totals: &Totals,
+    b: &Breakdown,
+    paint: Paint,
+    columns: Option<usize>,
+) {
     if b.records == 0 {
         return;
     }
     let rows = b.by_code_path();
-    let shown: Vec<[String; 5]> = rows
-        .iter()
-        .take(ROWS)
+    let shown = rows.iter().take(ROWS);
+    // Everything but the path: indent, code, numbers and the gaps between them.
+    let others = shown
+        .clone()
+        .map(|r| {
+            2 + r.code.as_str().len()
+                + 2
+                + 2
+                + r.records.to_string().len().max(7)
+                + 2
+                + 6
+                + 2
+                + r.example.to_string().len().max(6)
+        })
+        .max()
+        .unwrap_or(0);
+    let path_columns = columns.map_or(PATH_COLUMNS, |c| {
+        c.saturating_sub(others + 1).clamp(12, PATH_COLUMNS)
+    });
+    let shown: Vec<[String; 5]> = shown
         .map(|r| {
             [
                 r.code.as_str().to_owned(),
-                cut(&path_label(r), PATH_COLUMNS),
+                cut(&path_label(r), path_columns),
                 r.records.to_string(),
                 totals.percent(r.records),
                 format!("#{}", r.example),
