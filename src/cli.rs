@@ -518,8 +518,10 @@ fn builder(
             MatchKey::Email => MatchOn::Email,
             MatchKey::UserId => MatchOn::UserId,
         }));
-    let display =
-        (!quiet && io::stderr().is_terminal()).then(|| Arc::new(progress::Display::new(file)));
+    // Someone typing records on the terminal would have the line redrawn under the cursor.
+    let typed = file.is_none_or(|p| p.as_os_str() == "-") && io::stdin().is_terminal();
+    let display = (!quiet && !typed && io::stderr().is_terminal())
+        .then(|| Arc::new(progress::Display::new(file)));
     if let Some(d) = &display {
         builder = builder.progress(d.callback());
     }

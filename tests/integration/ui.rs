@@ -2,7 +2,8 @@
 //! Chromium (it renders, no script or console error, nothing fetched, the run's counts
 //! shown) and the progress line in a tmux terminal of 40 and 150 columns (never wider
 //! than the terminal, no row left behind, the bar's percentage or the stream's spinner,
-//! the failed count; colour after the run unless NO_COLOR).
+//! the failed count; colour after the run unless NO_COLOR), and the notice that `run` reads
+//! a terminal's standard input.
 //!
 //! They need `chromium` and `tmux`: missing, a test fails when USER_IMPORT_UI_TESTS is
 //! `require` (CI sets it) and is skipped, saying why, otherwise.
@@ -315,4 +316,41 @@ fn progress_in_a_150_column_terminal() {
     }
     progress_in_tmux(150, false, true);
     progress_in_tmux(150, true, false);
+}
+
+#[test]
+fn run_on_a_terminals_standard_input_says_so() {
+    if !available("tmux", "tmux stdin notice") {
+        return;
+    }
+    let user_import = bin().display().to_string();
+    let script = format!("'{user_import}' run --out /dev/null; echo EXIT=$?; sleep 120");
+    let tmux = Tmux::start("notice", 80, &script);
+    let started = Instant::now();
+    let notice = "user-import: reading users from standard input (Ctrl-D to end; give a FILE";
+    while !tmux.capture(false, false).contains(notice) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no notice:\n{}",
+            tmux.capture(false, false)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ok = tmux
+        .cmd(&["send-keys", "C-d"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "tmux send-keys");
+    while !tmux.capture(false, false).contains("EXIT=") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Ctrl-D did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let screen = tmux.capture(false, false);
+    assert!(
+        screen.contains("completed: 0 records") && screen.contains("EXIT=0"),
+        "{screen}"
+    );
 }
