@@ -187,8 +187,8 @@ fn index(c: &mut Criterion) {
             KeyIndex::new,
             |idx| {
                 let mut dups = 0;
-                for (i, e) in emails.iter().enumerate() {
-                    dups += usize::from(idx.take(f.of(KeyKind::Email, e), i as u32).is_some());
+                for (owner, e) in (0u32..).zip(&emails) {
+                    dups += usize::from(idx.take(f.of(KeyKind::Email, e), owner).is_some());
                 }
                 black_box(dups)
             },

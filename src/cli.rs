@@ -10,11 +10,13 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use user_import::{
-    Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Progress, Sink,
-    Snapshot, SnapshotOptions, Status, Summary,
+    Builder, Engine, ErrorKind, ExportSource, JobError, MatchOn, NdjsonSink, Sink, Snapshot,
+    SnapshotOptions, Status, Summary, Tally,
 };
 use user_import::{ConvertOptions, ConvertReport, verify};
 
+use crate::progress;
+use crate::report::{self, ReportFile, Totals, table};
 use crate::split;
 
 /// Exit codes (SPEC 6.4). `verify` exits 3 when a canary does not match.
@@ -119,6 +121,20 @@ fn connection_id(s: &str) -> Result<String, String> {
     }
 }
 
+/// Most worker threads `--threads` accepts: far more than any machine's cores, and few
+/// enough that a typo (`--threads 999999`) is a usage error instead of a million threads.
+const MAX_THREADS: usize = 1024;
+
+/// `--threads`: 0 (the default) is one per core.
+fn threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= MAX_THREADS => Ok(n),
+        _ => Err(format!(
+            "--threads takes a number from 1 to {MAX_THREADS}, or 0 for one per core"
+        )),
+    }
+}
+
 #[cfg(feature = "server")]
 const SERVE_ENV: &str = "\
 Environment:
@@ -150,7 +166,8 @@ struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "forever")]
     retention: String,
     /// Engine worker threads per job (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
+          value_parser = threads)]
     threads: usize,
     /// A job still active this long after it was accepted fails (Auth0: 2 hours).
     #[arg(long, value_name = "SECS", default_value_t = 7200, hide = true)]
@@ -173,7 +190,8 @@ struct ParseOnlyArgs {
     /// The users file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
+          value_parser = threads)]
     threads: usize,
 }
 
@@ -188,7 +206,8 @@ struct VerifyArgs {
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
+          value_parser = threads)]
     threads: usize,
     /// No summary line on standard error.
     #[arg(long)]
@@ -213,10 +232,13 @@ struct RunArgs {
     /// Write the summary object to this file.
     #[arg(long, value_name = "PATH")]
     summary: Option<PathBuf>,
+    /// Write a report of the findings here: HTML, or Markdown when PATH ends with `.md`.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
     /// Exit with 3 when any record failed.
     #[arg(long)]
     fail_on_error: bool,
-    /// No progress bar and no summary line on standard error.
+    /// No progress bar, no summary line and no tables on standard error.
     #[arg(long)]
     quiet: bool,
 }
@@ -247,7 +269,8 @@ struct EngineArgs {
     #[arg(long, requires = "upsert")]
     merge_metadata: bool,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true,
+          value_parser = threads)]
     threads: usize,
     /// Turn every warning into a WARNING_DENIED failure.
     #[arg(long)]
@@ -283,10 +306,13 @@ struct SplitArgs {
     max_bytes: u64,
     #[command(flatten)]
     engine: EngineArgs,
+    /// Write a report of the findings here: HTML, or Markdown when PATH ends with `.md`.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
     /// Exit with 3 when any record failed or was left out.
     #[arg(long)]
     fail_on_error: bool,
-    /// No progress bar and no report on standard error.
+    /// No progress bar, no report and no tables on standard error.
     #[arg(long)]
     quiet: bool,
 }
@@ -477,9 +503,13 @@ fn create(path: &PathBuf) -> Result<BufWriter<File>, String> {
 }
 
 /// The engine's options, without the existing users (loaded later, see [`load_existing`]),
-/// with a progress line on standard error when it is a terminal.
-fn builder(args: &EngineArgs, quiet: bool, started: Instant) -> (Builder, bool) {
-    let show_progress = !quiet && io::stderr().is_terminal();
+/// with a progress display on standard error when it is a terminal (shown from
+/// [`progress::Display::start`] on).
+fn builder(
+    args: &EngineArgs,
+    quiet: bool,
+    file: Option<&Path>,
+) -> (Builder, Option<Arc<progress::Display>>) {
     let mut builder = Builder::new()
         .threads(args.threads)
         .deny_warnings(args.deny_warnings)
@@ -488,18 +518,69 @@ fn builder(args: &EngineArgs, quiet: bool, started: Instant) -> (Builder, bool) 
             MatchKey::Email => MatchOn::Email,
             MatchKey::UserId => MatchOn::UserId,
         }));
-    if show_progress {
-        builder = builder.progress(Arc::new(move |p: &Progress| {
-            let secs = started.elapsed().as_secs_f64().max(1e-9);
-            eprint!(
-                "\r\x1b[2K{} records, {:.1} MB read, {:.0} records/s",
-                p.records,
-                p.bytes as f64 / 1e6,
-                p.records as f64 / secs
-            );
-        }));
+    // Someone typing records on the terminal would have the line redrawn under the cursor.
+    let typed = file.is_none_or(|p| p.as_os_str() == "-") && io::stdin().is_terminal();
+    let display = (!quiet && !typed && io::stderr().is_terminal())
+        .then(|| Arc::new(progress::Display::new(file)));
+    if let Some(d) = &display {
+        builder = builder.progress(d.callback());
     }
-    (builder, show_progress)
+    (builder, display)
+}
+
+/// Says that standard input is read, when it is a terminal: otherwise `run` with no FILE
+/// looks like it hangs.
+fn stdin_notice(file: Option<&Path>, quiet: bool) {
+    if !quiet && file.is_none_or(|p| p.as_os_str() == "-") && io::stdin().is_terminal() {
+        eprintln!(
+            "user-import: reading users from standard input (Ctrl-D to end; give a FILE to read a file)"
+        );
+    }
+}
+
+/// The `--report` file, created before the job so that a bad path fails at once.
+fn report_file(path: Option<&PathBuf>) -> Result<Option<ReportFile>, ExitCode> {
+    match path.map(|p| ReportFile::create(p)) {
+        None => Ok(None),
+        Some(Ok(r)) => Ok(Some(r)),
+        Some(Err(e)) => {
+            eprintln!("user-import: {e}");
+            Err(ExitCode::from(EXIT_FAILED))
+        }
+    }
+}
+
+/// The end of a completed job: the tables on standard error (unless quiet), then the
+/// report file. False when the report could not be written.
+fn finish_report(
+    title: &str,
+    summary: &Summary,
+    tally: &Tally,
+    quiet: bool,
+    file: Option<ReportFile>,
+) -> bool {
+    let totals = Totals::of(summary);
+    if !quiet {
+        let terminal = io::stderr().is_terminal();
+        let columns = terminal.then(table::terminal_columns).flatten();
+        let colour = table::colour_wanted(terminal);
+        report::write_stderr(&table::render(&totals, tally, colour, columns));
+    }
+    match file.map(|f| f.write(title, &totals, tally)) {
+        Some(Err(e)) => {
+            eprintln!("user-import: {e}");
+            false
+        }
+        _ => true,
+    }
+}
+
+/// The input as the report's title names it.
+fn input_name(file: Option<&Path>) -> String {
+    match file {
+        Some(p) if p.as_os_str() != "-" => p.display().to_string(),
+        _ => "standard input".to_owned(),
+    }
 }
 
 /// Runs `engine` over `file` (`-` or none: standard input).
@@ -516,7 +597,8 @@ fn run_input(
 
 fn run(args: RunArgs) -> ExitCode {
     let started = Instant::now();
-    let (builder, show_progress) = builder(&args.engine, args.quiet, started);
+    stdin_notice(args.file.as_deref(), args.quiet);
+    let (builder, display) = builder(&args.engine, args.quiet, args.file.as_deref());
     let out: Box<dyn Write> = match &args.out {
         Some(p) => match create(p) {
             Ok(w) => Box::new(w),
@@ -546,25 +628,38 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    let report_out = match report_file(args.report.as_ref()) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let engine = match engine(builder, &args.engine, args.quiet) {
         Ok(e) => e,
-        Err(Setup::Load(e)) => {
-            // No record was decided; the summary file still says why.
-            let mut summary = Summary::default();
-            summary.status = Status::Failed(e.to_string());
-            let _ = sink.finish(&summary);
+        Err(setup) => {
+            report::discard(report_out);
+            if let Setup::Load(e) = setup {
+                // No record was decided; the summary file still says why.
+                let mut summary = Summary::default();
+                summary.status = Status::Failed(e.to_string());
+                let _ = sink.finish(&summary);
+            }
             return ExitCode::from(EXIT_FAILED);
         }
-        Err(Setup::Build) => return ExitCode::from(EXIT_FAILED),
     };
+    if let Some(d) = &display {
+        d.start();
+    }
     let result = run_input(&engine, args.file.as_deref(), &mut sink);
-    if show_progress {
-        eprint!("\r\x1b[2K");
+    if let Some(d) = &display {
+        d.clear();
     }
     match result {
         Ok(summary) => {
             if !args.quiet {
-                report(&summary, started);
+                summary_line(&summary, started);
+            }
+            let title = format!("user-import run: {}", input_name(args.file.as_deref()));
+            if !finish_report(&title, &summary, sink.tally(), args.quiet, report_out) {
+                return ExitCode::from(EXIT_FAILED);
             }
             if args.fail_on_error && summary.failed > 0 {
                 ExitCode::from(EXIT_RECORD_FAILED)
@@ -572,8 +667,12 @@ fn run(args: RunArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => {
+            report::discard(report_out);
+            ExitCode::SUCCESS
+        }
         Err(e) => {
+            report::discard(report_out);
             eprintln!("user-import: job failed: {e}");
             ExitCode::from(EXIT_FAILED)
         }
@@ -706,17 +805,27 @@ fn split(args: SplitArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let (builder, show_progress) = builder(&args.engine, args.quiet, started);
+    stdin_notice(Some(&args.file), args.quiet);
+    let (builder, display) = builder(&args.engine, args.quiet, Some(&args.file));
+    let report_out = match report_file(args.report.as_ref()) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let Ok(engine) = engine(builder, &args.engine, args.quiet) else {
+        report::discard(report_out);
         return ExitCode::from(EXIT_FAILED);
     };
+    if let Some(d) = &display {
+        d.start();
+    }
     let result = run_input(&engine, Some(&args.file), &mut sink);
-    if show_progress {
-        eprint!("\r\x1b[2K");
+    if let Some(d) = &display {
+        d.clear();
     }
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
+            report::discard(report_out);
             eprintln!("user-import: job failed: {e}; no file written");
             return ExitCode::from(EXIT_FAILED);
         }
@@ -750,6 +859,10 @@ fn split(args: SplitArgs) -> ExitCode {
             summary.warnings,
             started.elapsed().as_secs_f64()
         );
+    }
+    let title = format!("user-import split: {}", input_name(Some(&args.file)));
+    if !finish_report(&title, &summary, sink.tally(), args.quiet, report_out) {
+        return ExitCode::from(EXIT_FAILED);
     }
     if args.fail_on_error && (summary.failed > 0 || !skipped.is_empty()) {
         ExitCode::from(EXIT_RECORD_FAILED)
@@ -908,7 +1021,7 @@ fn load_existing(args: &EngineArgs, quiet: bool) -> Result<Snapshot, JobError> {
     Ok(snapshot)
 }
 
-fn report(s: &Summary, started: Instant) {
+fn summary_line(s: &Summary, started: Instant) {
     let secs = started.elapsed().as_secs_f64();
     let status = match &s.status {
         Status::Completed => "completed",

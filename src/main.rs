@@ -9,6 +9,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod progress;
+mod report;
 mod split;
 #[cfg(feature = "submit")]
 mod submit;

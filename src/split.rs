@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use user_import::json as raw;
 use user_import::json::{write_minified, write_str};
 use user_import::{
-    ErrorKind, Flow, JobError, Record, Sink, SinkError, SinkResult, Status, Summary,
+    ErrorKind, Flow, JobError, Record, Sink, SinkError, SinkResult, Status, Summary, Tally,
 };
 
 /// Auth0's limit on an import file, in bytes: the default `max_bytes`.
@@ -121,6 +121,9 @@ pub struct SplitSink {
     skipped: Vec<Skipped>,
     failed: u64,
     record: Vec<u8>,
+    /// The findings, for the end-of-run tables and `--report`, counted as `run`'s sink
+    /// counts them.
+    tally: Tally,
 }
 
 impl SplitSink {
@@ -164,6 +167,7 @@ impl SplitSink {
             skipped: Vec::new(),
             failed: 0,
             record: Vec::new(),
+            tally: Tally::new(),
         })
     }
 
@@ -177,6 +181,11 @@ impl SplitSink {
     /// The files written, in the order they were closed (each set's in number order).
     pub fn files(&self) -> &[SplitFile] {
         &self.files
+    }
+
+    /// The errors and warnings of the records decided so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     /// The records left out for being over the limit, in input order.
@@ -352,16 +361,19 @@ impl Open {
 
 impl Sink for SplitSink {
     fn insert(&mut self, r: &Record<'_>) -> SinkResult {
+        self.tally.add(r);
         self.place(Set::Insert, r)?;
         Ok(Flow::Continue)
     }
 
     fn update(&mut self, r: &Record<'_>) -> SinkResult {
+        self.tally.add(r);
         self.place(Set::Update, r)?;
         Ok(Flow::Continue)
     }
 
-    fn error(&mut self, _: &Record<'_>) -> SinkResult {
+    fn error(&mut self, r: &Record<'_>) -> SinkResult {
+        self.tally.add(r);
         self.failed += 1;
         Ok(Flow::Continue)
     }
