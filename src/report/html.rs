@@ -195,7 +195,10 @@ fn rows(h: &mut String, id: &str, title: &str, totals: &Totals, b: &Breakdown) {
     for r in b.by_code_path() {
         let path_attr = match r.path {
             Some(p) if !r.other_paths => format!(" data-path=\"{}\"", esc(p)),
-            _ => String::new(),
+            _ => match r.key {
+                Some(k) => format!(" data-key=\"{}\"", k.field()),
+                None => String::new(),
+            },
         };
         let other = if r.other_paths {
             " data-other-paths=\"true\""

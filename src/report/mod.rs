@@ -61,11 +61,14 @@ impl Totals {
 }
 
 /// A row's path as people read it: the path-less findings (an existing user's
-/// `DUPLICATED_USER`) and the overflow row have none.
+/// `DUPLICATED_USER`, named by the key the user holds) and the overflow row have none.
 pub fn path_label<'a>(row: &PathRow<'a>) -> Cow<'a, str> {
     match row.path {
         _ if row.other_paths => Cow::Borrowed("(other paths)"),
-        None => Cow::Borrowed("(none)"),
+        None => match row.key {
+            Some(k) => Cow::Owned(format!("(existing user: {})", k.field())),
+            None => Cow::Borrowed("(none)"),
+        },
         Some("") => Cow::Borrowed("(record)"),
         Some(p) => printable(p),
     }

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use crate::common::{root, run_bin, temp_dir};
 
-/// (code, path, other_paths) → (records, entries, example): one row of a breakdown.
-type Rows = BTreeMap<(String, Option<String>, bool), (u64, u64, u64)>;
+/// (code, path, key of a path-less row, other_paths) → (records, entries, example): one
+/// row of a breakdown.
+type Rows = BTreeMap<(String, Option<String>, Option<String>, bool), (u64, u64, u64)>;
 
 fn sample(name: &str) -> String {
     root()
@@ -62,6 +63,7 @@ fn summary_rows(findings: &Value) -> Rows {
                 (
                     r["code"].as_str().expect("code").to_owned(),
                     r["path"].as_str().map(str::to_owned),
+                    r["key"].as_str().map(str::to_owned),
                     r["other_paths"].as_bool().unwrap_or(false),
                 ),
                 (
@@ -115,14 +117,21 @@ fn md_rows(md: &str, title: &str) -> Rows {
     let mut rows = Rows::new();
     for line in section.lines().filter(|l| l.starts_with("| ")).skip(1) {
         let c = md_cells(line);
-        let (path, other) = match c[1].as_str() {
-            "(none)" => (None, false),
-            "(other paths)" => (None, true),
-            "(record)" => (Some(String::new()), false),
-            p => (Some(p.to_owned()), false),
+        let existing = c[1]
+            .strip_prefix("(existing user: ")
+            .and_then(|k| k.strip_suffix(')'));
+        let (path, key, other) = match c[1].as_str() {
+            _ if existing.is_some() => (None, existing.map(str::to_owned), false),
+            "(none)" => (None, None, false),
+            "(other paths)" => (None, None, true),
+            "(record)" => (Some(String::new()), None, false),
+            p => (Some(p.to_owned()), None, false),
         };
         let n = |s: &str| s.trim_start_matches('#').parse::<u64>().expect("number");
-        let old = rows.insert((c[0].clone(), path, other), (n(&c[2]), n(&c[4]), n(&c[5])));
+        let old = rows.insert(
+            (c[0].clone(), path, key, other),
+            (n(&c[2]), n(&c[4]), n(&c[5])),
+        );
         assert!(old.is_none(), "row twice: {line}");
     }
     rows
@@ -159,6 +168,7 @@ fn html_rows(html: &str, id: &str) -> Rows {
         let key = (
             attr(tag, "data-code").expect("code"),
             attr(tag, "data-path"),
+            attr(tag, "data-key"),
             attr(tag, "data-other-paths").is_some(),
         );
         let old = rows.insert(

@@ -9,7 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::finding::Code;
+use crate::finding::{Cause, Code, Finding};
+use crate::keys::KeyKind;
 use crate::sink::{Findings, Record};
 
 /// Distinct (code, path) rows a [`Breakdown`] keeps; the findings of further paths are
@@ -20,6 +21,9 @@ pub const MAX_PATHS: usize = 1000;
 /// with `…`.
 pub const EXAMPLE_BYTES: usize = 4096;
 
+/// A (code, path, key of a path-less finding) row's identity.
+type Pair = (Code, Option<Box<str>>, Option<KeyKind>);
+
 /// Records and entries of one kind of finding.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
@@ -27,7 +31,7 @@ pub struct Tally {
     pub errors: Breakdown,
     /// The warnings, on inserts and updates.
     pub warnings: Breakdown,
-    seen: HashSet<(Code, Option<Box<str>>)>,
+    seen: HashSet<Pair>,
 }
 
 /// The findings of one kind (errors or warnings) of a job.
@@ -42,11 +46,13 @@ pub struct Breakdown {
 }
 
 /// One code's rows: the code's own, then by path (looked up by `&str`, no allocation
-/// once the row exists).
+/// once the row exists). Path-less findings are counted by the key they name (an existing
+/// user's `DUPLICATED_USER` by email and by user_id are two problems), the last slot for
+/// those that name none.
 #[derive(Clone, Debug, Default)]
 struct CodeRows {
     all: Row,
-    no_path: Option<Row>,
+    no_path: [Option<Row>; KeyKind::ALL.len() + 1],
     by_path: HashMap<Box<str>, Row>,
     other: Option<Row>,
 }
@@ -80,6 +86,9 @@ pub struct PathRow<'a> {
     /// The path; `None` for a path-less finding, or for the row of
     /// [`other_paths`](Self::other_paths).
     pub path: Option<&'a str>,
+    /// For a path-less row, the key its findings name ([`Cause::Existing`]'s): Auth0's
+    /// `DUPLICATED_USER` for an existing user has no path, and this says which key.
+    pub key: Option<KeyKind>,
     /// The row that counts this code's paths beyond the first [`MAX_PATHS`] pairs.
     pub other_paths: bool,
     /// Records with at least one such finding.
@@ -112,13 +121,7 @@ impl Tally {
 }
 
 impl Breakdown {
-    fn add(
-        &mut self,
-        index: u64,
-        list: Findings<'_>,
-        line: &[u8],
-        seen: &mut HashSet<(Code, Option<Box<str>>)>,
-    ) {
+    fn add(&mut self, index: u64, list: Findings<'_>, line: &[u8], seen: &mut HashSet<Pair>) {
         self.records += 1;
         self.entries += list.len() as u64;
         // A pair counts one record however often the record repeats it; records have few
@@ -129,18 +132,20 @@ impl Breakdown {
         for (i, f) in list.iter().enumerate() {
             let earlier = || list.iter().take(i);
             let first_of_pair = if many {
-                seen.insert((f.code, f.path.map(Into::into)))
+                seen.insert((f.code, f.path.map(Into::into), row_key(&f)))
             } else {
-                !earlier().any(|e| e.code == f.code && e.path == f.path)
+                !earlier()
+                    .any(|e| e.code == f.code && e.path == f.path && row_key(&e) == row_key(&f))
             };
             let first_of_code = !std::mem::replace(&mut code_seen[f.code as usize], true);
             let c = self.codes.entry(f.code).or_default();
             count(&mut c.all, first_of_code, index, line);
             let row = match f.path {
-                None => c.no_path.get_or_insert_with(|| {
-                    self.pairs += 1;
-                    Row::default()
-                }),
+                None => c.no_path[row_key(&f).map_or(KeyKind::ALL.len(), |k| k as usize)]
+                    .get_or_insert_with(|| {
+                        self.pairs += 1;
+                        Row::default()
+                    }),
                 Some(p) => {
                     if !c.by_path.contains_key(p) && self.pairs < MAX_PATHS {
                         self.pairs += 1;
@@ -181,8 +186,14 @@ impl Breakdown {
     pub fn by_code_path(&self) -> Vec<PathRow<'_>> {
         let mut rows = Vec::new();
         for (&code, c) in &self.codes {
-            if let Some(r) = &c.no_path {
-                rows.push(path_row(code, None, false, r));
+            for (slot, r) in c.no_path.iter().enumerate() {
+                if let Some(r) = r {
+                    let key = KeyKind::ALL.get(slot).copied();
+                    rows.push(PathRow {
+                        key,
+                        ..path_row(code, None, false, r)
+                    });
+                }
             }
             for (p, r) in &c.by_path {
                 rows.push(path_row(code, Some(p), false, r));
@@ -197,6 +208,7 @@ impl Breakdown {
                 .then_with(|| a.code.as_str().cmp(b.code.as_str()))
                 .then_with(|| a.other_paths.cmp(&b.other_paths))
                 .then_with(|| a.path.cmp(&b.path))
+                .then_with(|| a.key.map(|k| k as u8).cmp(&b.key.map(|k| k as u8)))
         });
         rows
     }
@@ -206,11 +218,20 @@ fn path_row<'a>(code: Code, path: Option<&'a str>, other: bool, r: &'a Row) -> P
     PathRow {
         code,
         path,
+        key: None,
         other_paths: other,
         records: r.records,
         entries: r.entries,
         example: r.example,
         example_line: &r.line,
+    }
+}
+
+/// The key a path-less finding's row is counted under.
+fn row_key(f: &Finding<'_>) -> Option<KeyKind> {
+    match (&f.path, &f.cause) {
+        (None, Cause::Existing { key, .. }) => Some(*key),
+        _ => None,
     }
 }
 
@@ -251,6 +272,55 @@ mod tests {
         let mut sink = NdjsonSink::new(Vec::new());
         let summary = engine.run_bytes(input.as_bytes(), &mut sink).expect("job");
         (sink.tally().clone(), summary)
+    }
+
+    #[test]
+    fn path_less_conflicts_are_counted_by_the_key_the_existing_user_holds() {
+        let export = concat!(
+            "{\"user_id\":\"auth0|e1\",\"email\":\"a@x.co\"}\n",
+            "{\"user_id\":\"auth0|e2\",\"email\":\"z@x.co\"}\n",
+        );
+        let snapshot = crate::Snapshot::load(
+            vec![crate::ExportSource::Bytes {
+                name: "export".into(),
+                data: export.as_bytes().to_vec(),
+            }],
+            &crate::SnapshotOptions::default(),
+        )
+        .expect("export");
+        let engine = Builder::new()
+            .existing(std::sync::Arc::new(snapshot))
+            .build()
+            .expect("engine");
+        let mut sink = NdjsonSink::new(Vec::new());
+        let input = concat!(
+            "{\"email\":\"A@x.co\"}\n",                    // 0: existing email
+            "{\"email\":\"b@x.co\",\"user_id\":\"e2\"}\n", // 1: existing user_id
+            "{\"email\":\"c@x.co\",\"user_id\":\"e1\"}\n", // 2: existing user_id
+            "{\"email\":\"Z@x.co\"}\n",                    // 3: existing email
+        );
+        engine.run_bytes(input.as_bytes(), &mut sink).expect("job");
+        let rows: Vec<_> = sink
+            .tally()
+            .errors
+            .by_code_path()
+            .into_iter()
+            .map(|r| (r.code, r.path, r.key, r.records, r.example))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Code::DuplicatedUser, None, Some(KeyKind::Email), 2, 0),
+                (Code::DuplicatedUser, None, Some(KeyKind::UserId), 2, 1),
+            ]
+        );
+        let mut summary = Vec::new();
+        crate::emit::write_summary(&mut summary, &crate::Summary::default(), Some(sink.tally()));
+        let text = String::from_utf8(summary).expect("utf-8");
+        assert!(
+            text.contains("{\"code\":\"DUPLICATED_USER\",\"path\":null,\"key\":\"user_id\","),
+            "{text}"
+        );
     }
 
     #[test]

@@ -236,6 +236,10 @@ fn write_breakdown(out: &mut Vec<u8>, b: &Breakdown) {
             Some(p) => write_str(out, p),
             None => out.extend_from_slice(b"null"),
         }
+        if let Some(k) = r.key {
+            out.extend_from_slice(b",\"key\":");
+            write_str(out, k.field());
+        }
         if r.other_paths {
             out.extend_from_slice(b",\"other_paths\":true");
         }
